@@ -1,0 +1,146 @@
+"""``Value``: one scalar node of a computational graph, and ``no_grad``.
+
+A ``Value`` holds a number (``data``), the gradient of some output with respect to it (``grad``), and
+how it was made: the fundamental operation (``op``) and its inputs (``parents``). Building an
+expression out of Values records the graph; ``backward()`` walks it in reverse to fill in ``grad``.
+
+A node stores no closure and points to no function of its own: its operation is an entry of the table
+in :mod:`microdiff.ops`, shared by every node. So a node is small (``__slots__``), and a graph makes
+no reference cycles for the garbage collector to chase.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Iterator, Sequence
+
+from microdiff.arithmetic import Arithmetic
+from microdiff.backprop import backpropagate, topological_order
+from microdiff.composite import Composite
+from microdiff.ops import Op
+
+_recording: ContextVar[bool] = ContextVar("microdiff_recording", default=True)
+
+
+@contextmanager
+def no_grad() -> Iterator[None]:
+    """Within this block, operations build no graph: their results have no parents.
+
+    Use it for work that needs values only (evaluating a model, an optimizer's update). The flag is a
+    context variable, so one thread's ``no_grad`` leaves another thread's graph building alone.
+    """
+    token = _recording.set(False)
+    try:
+        yield
+    finally:
+        _recording.reset(token)
+
+
+class Value(Arithmetic):
+    """A scalar in a computational graph.
+
+    >>> x = Value(2.0, label="x")
+    >>> y = x * x + 3 * x
+    >>> y.backward()
+    >>> y.data, x.grad
+    (10.0, 7.0)
+    """
+
+    __slots__ = ("data", "grad", "_op", "parents", "label", "composite")
+
+    data: float
+    grad: Any  # a float; a Value after backward(create_graph=True)
+    parents: tuple[Value, ...]
+    label: str
+    composite: Composite | None
+
+    def __init__(self, data: float, label: str = "") -> None:
+        if not isinstance(data, (int, float)):
+            raise TypeError(f"Value needs an int or a float, not {type(data).__name__}: {data!r}")
+        self.data = float(data)
+        self.grad = 0.0
+        self._op: Op | None = None
+        self.parents = ()
+        self.label = label
+        self.composite = None
+
+    @property
+    def op(self) -> str:
+        """The name of the operation that made this node: ``"mul"``, ``"exp"``…; ``""`` for a leaf."""
+        return self._op.name if self._op is not None else ""
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+
+    # Building the graph -------------------------------------------------------------------------------
+
+    def _apply(self, op: Op, *others: Value) -> Value:
+        inputs = (self, *others)
+        out = Value.__new__(Value)
+        out.data = op.forward(*[node.data for node in inputs])
+        out.grad = 0.0
+        if _recording.get():
+            out._op, out.parents = op, inputs
+        else:
+            out._op, out.parents = None, ()
+        out.label = ""
+        out.composite = None
+        return out
+
+    def _lift(self, x: Any) -> Any:
+        if isinstance(x, Value):
+            return x
+        if isinstance(x, (int, float)):
+            return Constant(x)
+        return NotImplemented
+
+    def _real(self) -> float:
+        return self.data
+
+    # Differentiating it -------------------------------------------------------------------------------
+
+    def backward(self, create_graph: bool = False) -> None:
+        """Fill in ``grad`` on every node of this graph: d self / d node.
+
+        The chain rule runs from this node back to the leaves in reverse topological order. Leaves
+        *accumulate*: a second ``backward()`` adds to their ``grad`` (call ``zero_grad`` in between to
+        start afresh). Inner nodes show this pass's gradient. With ``create_graph=True`` the gradients
+        are Values themselves, built from the graph, so they can be differentiated again.
+        """
+        order = topological_order(self)
+        grads = backpropagate(order, create_graph)
+        for node in order:
+            grad = grads[node]
+            if node._op is None and not _is_zero(node.grad):
+                grad = node.grad + grad  # a leaf keeps what earlier passes left
+            node.grad = grad
+
+    def zero_grad(self) -> None:
+        """Set ``grad`` to 0 on every node of this graph."""
+        for node in topological_order(self):
+            node.grad = 0.0
+
+
+def _is_zero(grad: Any) -> bool:
+    return isinstance(grad, float) and grad == 0.0
+
+
+class Constant(Value):
+    """A plain number used in an expression, as the 2 in ``2 * x``: a leaf that is never a variable.
+
+    Drawings show a constant as its number alone, without a gradient.
+    """
+
+    __slots__ = ()
+
+
+def gradients(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> tuple[Any, ...]:
+    """d output / d input for each input, computed without touching any node's ``grad``.
+
+    An input that ``output`` does not depend on gets 0.0. With ``create_graph=True`` each gradient is a
+    ``Value`` that can be differentiated again.
+    """
+    grads = backpropagate(topological_order(output), create_graph)
+    return tuple(grads.get(node, 0.0) for node in inputs)
