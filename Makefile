@@ -8,8 +8,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 EXTRAS ?= dev
-STAMP  := $(VENV)/installed-$(subst $(comma),-,$(EXTRAS)).stamp
 comma  := ,
+STAMP  := $(VENV)/installed-$(subst $(comma),-,$(EXTRAS)).stamp
 
 .PHONY: test demo lint bench lessons dot clean
 
@@ -34,6 +34,18 @@ dot:
 
 test: $(STAMP) dot
 	$(BIN)/python -m pytest
+
+demo: EXTRAS := dev
+demo: $(STAMP) dot
+	$(BIN)/python -m microdiff demo --out out/
+
+bench: $(STAMP)
+	$(BIN)/python -m pip install -q 'micrograd==0.1.0'
+	$(BIN)/python benchmarks/run.py
+
+lessons: $(STAMP) dot
+	$(BIN)/python -m pip install -q 'jupyterlab>=4'
+	$(BIN)/jupyter lab notebooks/
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check microdiff tests
