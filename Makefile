@@ -35,7 +35,6 @@ dot:
 test: $(STAMP) dot
 	$(BIN)/python -m pytest
 
-demo: EXTRAS := dev
 demo: $(STAMP) dot
 	$(BIN)/python -m microdiff demo --out out/
 
