@@ -7,7 +7,7 @@ calculus, which makes it an independent check of every derivative rule.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from microdiff.value import Value, gradients, no_grad
 
@@ -56,6 +56,8 @@ def gradcheck(
     if any(failed):
         rows = [f"{'input':>8} {'value':>12} {'analytic':>14} {'numeric':>14} {'difference':>12}"]
         for i, (x, a, n, bad) in enumerate(zip(point, analytic, numeric, failed)):
-            rows.append(f"{'x' + str(i):>8} {x:>12.6g} {a:>14.8g} {n:>14.8g} {abs(a - n):>12.3g}{'  <-' if bad else ''}")
+            rows.append(
+                f"{'x' + str(i):>8} {x:>12.6g} {a:>14.8g} {n:>14.8g} {abs(a - n):>12.3g}{'  <-' if bad else ''}"
+            )
         raise GradcheckError(f"gradients disagree (atol={atol}, rtol={rtol}, eps={eps}):\n" + "\n".join(rows))
     return True

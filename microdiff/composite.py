@@ -12,7 +12,8 @@ composite's inputs, or call :func:`mark_composite` after building a subgraph by 
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, Iterable, TypeVar
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,7 +33,7 @@ class Composite:
 
 def _inputs_of(args: Iterable[Any]) -> list[Any]:
     """The graph nodes among ``args``, looking one level into lists and tuples (a neuron's inputs)."""
-    found = []
+    found: list[Any] = []
     for arg in args:
         items = arg if isinstance(arg, (list, tuple)) else (arg,)
         found.extend(item for item in items if hasattr(item, "parents"))

@@ -12,7 +12,8 @@ lesson of forward against reverse mode.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from microdiff.arithmetic import Arithmetic
 from microdiff.ops import Op
@@ -44,7 +45,9 @@ class Dual(Arithmetic):
         primals = [number.primal for number in inputs]
         out = op.forward(*primals)
         local = op.local(*primals, out)
-        tangent = sum(derivative * number.tangent for derivative, number in zip(local, inputs))
+        # An input with tangent 0 (a constant) contributes nothing, and its local derivative is not even
+        # looked at: it may not exist, as d(aᵇ)/db for a < 0 in x ** 2 at x = -1 (JAX's "symbolic zero").
+        tangent = sum(derivative * number.tangent for derivative, number in zip(local, inputs) if number.tangent)
         return Dual(out, tangent)
 
     def _lift(self, x: Any) -> Any:

@@ -10,7 +10,8 @@ nodes (``create_graph=True``), so the outer pass can differentiate through them.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from microdiff.value import Value, gradients
 

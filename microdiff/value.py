@@ -11,9 +11,10 @@ no reference cycles for the garbage collector to chase.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from microdiff.arithmetic import Arithmetic
 from microdiff.backprop import backpropagate, topological_order

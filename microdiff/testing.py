@@ -1,0 +1,169 @@
+"""Hypothesis strategies for property tests of derivatives.
+
+``expressions()`` draws a random expression graph together with a point to evaluate it at, built so that
+every operation stays inside its domain and away from its kinks: ``log`` only of values above 0.05,
+``reciprocal`` and division only by values at least 0.1 from 0, ``relu`` only of values at least 0.05
+from 0, a non-integer power only of a positive base, and no intermediate value above 1e4. At such
+points finite differences are accurate, so a learner can check a new operation against them::
+
+    from hypothesis import given
+    from microdiff import gradcheck
+    from microdiff.testing import expressions
+
+    @given(expressions())
+    def test_reverse_mode_matches_finite_differences(expr):
+        assert gradcheck(expr, expr.inputs)
+
+An :class:`Expression` is a straight-line program: each step applies one operation to earlier results.
+It can be evaluated on anything with microdiff's operators (``Value``, ``Dual``) or, given a table of
+functions, on something else entirely, such as sympy symbols.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from hypothesis import strategies as st
+
+#: How each operation is written, as a function of its operands (Value, Dual, or anything alike).
+METHODS: dict[str, Callable[..., Any]] = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b,
+    "pow": lambda a, b: a**b,
+    "neg": lambda a: -a,
+    "reciprocal": lambda a: a.reciprocal(),
+    "exp": lambda a: a.exp(),
+    "log": lambda a: a.log(),
+    "relu": lambda a: a.relu(),
+    "sigmoid": lambda a: a.sigmoid(),
+    "tanh": lambda a: a.tanh(),
+}
+
+#: The same operations on floats, used while drawing to keep each step inside its domain.
+_FLOAT: dict[str, Callable[..., float]] = {
+    **{name: METHODS[name] for name in ("add", "sub", "mul", "neg")},
+    "div": lambda a, b: a / b,
+    "pow": lambda a, b: a**b,
+    "reciprocal": lambda a: 1.0 / a,
+    "exp": math.exp,
+    "log": math.log,
+    "relu": lambda a: max(a, 0.0),
+    "sigmoid": lambda a: 1.0 / (1.0 + math.exp(-a)),
+    "tanh": math.tanh,
+}
+
+UNARY = ("neg", "reciprocal", "exp", "log", "relu", "sigmoid", "tanh")
+BINARY = ("add", "sub", "mul", "div", "pow")
+EXPONENTS = (2.0, 3.0, -1.0, 0.5, 1.5, -2.0)
+LIMIT = 1e4
+
+
+def _allowed(step: Step, a: float, b: float | None = None) -> bool:
+    """Whether ``step`` applied to ``a`` (and ``b``) stays well inside its operation's domain."""
+    name = step.op
+    if name == "log":
+        return a > 0.05
+    if name == "reciprocal":
+        return abs(a) > 0.1
+    if name == "relu":
+        return abs(a) > 0.05
+    if name == "exp":
+        return a < 8.0
+    if name == "div":
+        return b is not None and abs(b) > 0.1
+    if name == "pow":
+        assert b is not None
+        if step.exponent is not None and b.is_integer():
+            return abs(a) > 0.1 or b > 0  # no negative power of a value near 0
+        return a > 0.1 and abs(b) < 4.0  # a variable exponent is never exactly an integer
+    return True
+
+
+@dataclass(frozen=True)
+class Step:
+    """One operation of an expression: ``op`` applied to earlier results (or a constant exponent)."""
+
+    op: str
+    operands: tuple[int, ...]
+    exponent: float | None = None  # for "pow" by a constant
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A random expression over ``len(inputs)`` variables, and the point ``inputs`` to evaluate it at.
+
+    Call it like a function: ``expr(*values)`` returns the last step's result.
+    """
+
+    inputs: tuple[float, ...]
+    steps: tuple[Step, ...]
+
+    def evaluate(self, *args: Any, functions: dict[str, Callable[..., Any]] | None = None) -> Any:
+        """The expression's value on ``args``, with ``functions`` (default :data:`METHODS`) for the ops."""
+        table = METHODS if functions is None else functions
+        results = list(args)
+        for step in self.steps:
+            operands = [results[i] for i in step.operands]
+            if step.exponent is not None:
+                operands.append(step.exponent)
+            results.append(table[step.op](*operands))
+        return results[-1]
+
+    def __call__(self, *args: Any) -> Any:
+        return self.evaluate(*args)
+
+    def formula(self) -> str:
+        """The expression written out, with variables x0, x1, …"""
+        names = [f"x{i}" for i in range(len(self.inputs))]
+        for step in self.steps:
+            operands = [names[i] for i in step.operands]
+            if step.exponent is not None:
+                operands.append(repr(step.exponent))
+            symbol = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}.get(step.op)
+            names.append(f"({f' {symbol} '.join(operands)})" if symbol else f"{step.op}({operands[0]})")
+        return names[-1]
+
+    def __repr__(self) -> str:
+        point = ", ".join(f"x{i}={x!r}" for i, x in enumerate(self.inputs))
+        return f"Expression({self.formula()} at {point})"
+
+
+@st.composite
+def expressions(
+    draw: st.DrawFn,
+    max_inputs: int = 3,
+    max_steps: int = 8,
+    ops: tuple[str, ...] = UNARY + BINARY,
+    low: float = -3.0,
+    high: float = 3.0,
+) -> Expression:
+    """A random :class:`Expression` with 1 to ``max_inputs`` variables drawn from [low, high].
+
+    Each step picks an operation from ``ops`` and earlier results as operands; a choice that would leave
+    the operation's safe domain (see :func:`_allowed`) or exceed 1e4 is replaced by addition.
+    """
+    inputs = tuple(draw(st.lists(st.floats(low, high), min_size=1, max_size=max_inputs)))
+    values = list(inputs)
+    steps = []
+    for _ in range(draw(st.integers(1, max_steps))):
+        op = draw(st.sampled_from(ops))
+        a = draw(st.integers(0, len(values) - 1))
+        if op in UNARY:
+            step = Step(op, (a,))
+        elif op == "pow" and draw(st.booleans()):
+            step = Step(op, (a,), exponent=draw(st.sampled_from(EXPONENTS)))
+        else:
+            step = Step(op, (a, draw(st.integers(0, len(values) - 1))))
+        operands = [values[i] for i in step.operands] + ([step.exponent] if step.exponent is not None else [])
+        result = _FLOAT[op](*operands) if _allowed(step, *operands) else None
+        if result is None or not abs(result) < LIMIT:
+            step = Step("add", (a, len(values) - 1))
+            result = values[a] + values[-1]
+        steps.append(step)
+        values.append(result)
+    return Expression(inputs, tuple(steps))

@@ -1,0 +1,60 @@
+"""Bad input gets a clear error that names the operation and the value."""
+
+import pytest
+
+from microdiff import Dual, Value
+
+
+@pytest.mark.parametrize("bad", ["a", None, [1], 1j, {}, Value])
+def test_value_refuses_what_is_not_a_number_and_names_its_type(bad):
+    with pytest.raises(TypeError, match=type(bad).__name__):
+        Value(bad)
+
+
+@pytest.mark.parametrize(
+    "build, error, message",
+    [
+        (lambda: Value(-1.0).log(), ValueError, r"log of -1\.0"),
+        (lambda: Value(0.0).log(), ValueError, r"log of 0\.0"),
+        (lambda: Value(0.0).reciprocal(), ZeroDivisionError, r"reciprocal of 0\.0"),
+        (lambda: Value(1.0) / 0, ZeroDivisionError, r"reciprocal of 0\.0"),
+        (lambda: Value(1000.0).exp(), OverflowError, r"exp\(1000\.0\)"),
+        (lambda: Value(-8.0) ** 0.5, ValueError, r"pow: \(-8\.0\) \*\* 0\.5"),
+        (lambda: Value(0.0) ** -1, ZeroDivisionError, r"pow: 0\.0 \*\* -1\.0"),
+        (lambda: Value(10.0) ** 400, OverflowError, r"pow: 10\.0 \*\* 400\.0"),
+        (lambda: Dual(-1.0, 1.0).log(), ValueError, r"log of -1\.0"),
+    ],
+)
+def test_domain_errors_name_the_operation_and_the_value(build, error, message):
+    with pytest.raises(error, match=message):
+        build()
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: Value(1) + "a",
+        lambda: "a" + Value(1),
+        lambda: Value(1) * [2],
+        lambda: Value(1) - None,
+        lambda: Value(1) / "x",
+        lambda: Value(1) ** "x",
+        lambda: 2j * Value(1),
+    ],
+)
+def test_operands_that_are_not_numbers_give_pythons_usual_type_error(build):
+    """Python's own message (Value's operators return NotImplemented), never an AttributeError from inside."""
+    with pytest.raises(TypeError, match="unsupported operand type|can't multiply sequence|can only concatenate"):
+        build()
+
+
+def test_stable_sigmoid_and_tanh_at_huge_inputs():
+    for x, sigmoid, tanh in [(-1000.0, 0.0, -1.0), (1000.0, 1.0, 1.0)]:
+        z = Value(x)
+        s = z.sigmoid()
+        s.backward()
+        assert s.data == sigmoid and z.grad == 0.0
+        z = Value(x)
+        t = z.tanh()
+        t.backward()
+        assert t.data == tanh and z.grad == 0.0
