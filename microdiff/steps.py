@@ -1,0 +1,103 @@
+"""Backward, step by step: the chain rule at one node at a time.
+
+``backward()`` fills in every gradient at once. :func:`backward_steps` replays the same pass slowly,
+without touching any ``grad``: it visits the operation nodes in reverse topological order (the output
+first), and at each node ``h`` with inputs ``x``:
+
+* the **upstream** gradient dL/dh is complete, since every node that uses ``h`` came before;
+* the op's ``local`` rule gives the **local** derivative dh/dx for each input;
+* the chain rule sends **downstream** = upstream × local back to each input, and an input used more
+  than once adds up what each use sends.
+
+Each step can draw itself: the current node highlighted and only the gradients known so far filled in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from microdiff.backprop import topological_order
+from microdiff.draw import Graph, compact, draw, local_derivatives, node_names
+from microdiff.value import Constant, Value
+
+
+@dataclass(frozen=True, eq=False)
+class Contribution:
+    """What a step sends back along one edge: ``downstream = upstream × local``."""
+
+    input: Value
+    local: float
+    downstream: float
+
+
+@dataclass(frozen=True, eq=False)
+class BackwardStep:
+    """One node's turn in the backward pass: its upstream gradient and what it sends to each input."""
+
+    number: int  # 1 for the output's step, counting on towards the leaves
+    node: Value
+    upstream: float
+    contributions: tuple[Contribution, ...]
+    root: Value
+    names: dict[Value, str]  # shared by all the steps of one pass
+    completed: dict[Value, tuple[int, float]]  # node -> (step after which its gradient is complete, gradient)
+
+    @property
+    def known(self) -> dict[Value, float]:
+        """The gradients complete once this step is done (a node's is, once every use of it is done)."""
+        return {node: grad for node, (step, grad) in self.completed.items() if step <= self.number}
+
+    def describe(self, digits: int = 4) -> str:
+        """The step in words, e.g. ``v3 = exp(v2): upstream 0.25; to v2: 0.25 × local 1 = downstream 0.25``."""
+        names = self.names
+        inputs = ", ".join(names[parent] for parent in self.node.parents)
+        sends = "; ".join(
+            f"to {names[c.input]}: {compact(self.upstream, digits)} × local {compact(c.local, digits)}"
+            f" = downstream {compact(c.downstream, digits)}"
+            for c in self.contributions
+            if not isinstance(c.input, Constant)  # a constant's gradient is computed, but worth no words
+        )
+        return (
+            f"step {self.number}: {names[self.node]} = {self.node.op}({inputs}): "
+            f"upstream {compact(self.upstream, digits)}; {sends}"
+        )
+
+    def __str__(self) -> str:
+        return self.describe()
+
+    def draw(self, **options: Any) -> Graph:
+        """This step's picture: its node highlighted, the gradients known so far, its words as the title."""
+        title = self.describe(options.get("digits", 4))
+        return draw(self.root, grads=self.known, highlight=[self.node], title=title, **options)
+
+
+def backward_steps(root: Value) -> list[BackwardStep]:
+    """The backward pass from ``root``, one :class:`BackwardStep` per operation node, output first.
+
+    The downstream contributions sent to a node add up to the gradient ``backward()`` gives it.
+    """
+    order = topological_order(root)
+    names = node_names(order)
+    uses = {node: 0 for node in order}  # how many operation nodes use each node
+    for node in order:
+        for parent in set(node.parents):
+            uses[parent] += 1
+    grads: dict[Value, float] = {root: 1.0}
+    completed: dict[Value, tuple[int, float]] = {root: (0, 1.0)}
+    steps: list[BackwardStep] = []
+    for node in reversed(order):
+        if not node.parents:
+            continue
+        number, upstream = len(steps) + 1, grads[node]
+        contributions = []
+        for parent, local in zip(node.parents, local_derivatives(node)):
+            downstream = upstream * local
+            grads[parent] = grads[parent] + downstream if parent in grads else downstream
+            contributions.append(Contribution(parent, local, downstream))
+        for parent in set(node.parents):
+            uses[parent] -= 1
+            if uses[parent] == 0:
+                completed[parent] = (number, grads[parent])
+        steps.append(BackwardStep(number, node, upstream, tuple(contributions), root, names, completed))
+    return steps
