@@ -97,10 +97,18 @@ def compact(x: Any, digits: int = 4) -> str:
 
 
 def node_names(order: Iterable[Value]) -> dict[Value, str]:
-    """Each node's name: its label, else ``v`` and a count (``v3``); a constant is named by its number."""
-    unlabelled = (node for node in order if not node.label and not isinstance(node, Constant))
+    """Each node's name: its label, else ``v`` and a count (``v3``); a constant is named by its number.
+
+    The count runs left to right in the drawing: by the length of the longest path from a leaf.
+    """
+    depth: dict[Value, int] = {}
+    for node in order:
+        depth[node] = max((depth[parent] + 1 for parent in node.parents), default=0)
+    unlabelled = sorted(
+        (node for node in depth if not node.label and not isinstance(node, Constant)), key=depth.__getitem__
+    )
     names = {node: f"v{i}" for i, node in enumerate(unlabelled, start=1)}
-    return {node: node.label or names.get(node) or compact(node.data) for node in order}
+    return {node: node.label or names.get(node) or compact(node.data) for node in depth}
 
 
 def local_derivatives(node: Value) -> tuple[float, ...]:
@@ -133,7 +141,10 @@ def draw(
     index = {node: i for i, node in enumerate(order)}
     marked = set(highlight)
     shown = _Collapsed(order, collapse)
-    graph = Graph(graph_attr={"rankdir": rankdir, "fontname": FONT, "nodesep": "0.25", "ranksep": "0.35"})
+    graph = Graph(
+        name="computational_graph",
+        graph_attr={"rankdir": rankdir, "fontname": FONT, "nodesep": "0.25", "ranksep": "0.35"},
+    )
     graph.attr("node", fontname=FONT, fontsize="11")
     graph.attr("edge", color="#6b7280", arrowsize="0.6", fontname=FONT, fontsize="9", fontcolor=LOCAL_COLOUR)
     if title:
@@ -144,7 +155,7 @@ def draw(
         if shown.hidden(node):
             continue
         box = boxes.at(shown.outer_composite(node))
-        name = f"v{index[node]}"
+        name = f"n{index[node]}"
         if isinstance(node, Constant):
             box.node(name, compact(node.data, digits), **STYLE["constant"])
             continue
@@ -165,7 +176,7 @@ def draw(
         locals_ = local_derivatives(node) if edge_derivatives and not collapsed else ()
         for i, parent in enumerate(inputs):
             label = compact(locals_[i], digits) if i < len(locals_) and not isinstance(parent, Constant) else ""
-            edges.append((f"v{index[parent]}", op_name, {"label": f" local {label} "} if label else {}))
+            edges.append((f"n{index[parent]}", op_name, {"label": f" local {label} "} if label else {}))
     boxes.close()
     for tail, head, attrs in edges:
         graph.edge(tail, head, **attrs)

@@ -67,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"--digits must be between 1 and 17, not {args.digits}")
         variables = parse_bindings(args.at)
         root = evaluate(args.expression, variables)
+        root.label = root.label or "f"
         root.backward()
         fmt = output_format(args.output, args.format)
         options = {"digits": args.digits, "rankdir": "TB" if args.top_down else "LR"}

@@ -1,0 +1,220 @@
+"""Drawings, read back from the SVG that Graphviz's dot writes; the backward stepper; the DOT-only fallback."""
+
+import math
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+from hypothesis import given
+
+from microdiff import Value
+from microdiff.backprop import topological_order
+from microdiff.draw import draw
+from microdiff.stepper import Stepper
+from microdiff.steps import backward_steps
+from microdiff.testing import expressions
+from microdiff.value import Constant
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def parse(svg: str | bytes) -> dict[str, tuple[list[str], tuple[float, float, float, float]]]:
+    """Each node and cluster of a dot SVG: its DOT name -> (its texts, its bounding box x0, y0, x1, y1)."""
+    found = {}
+    for group in ET.fromstring(svg).iter(f"{SVG}g"):
+        if group.get("class") not in ("node", "cluster"):
+            continue
+        texts = [t.text.strip() for t in group.iter(f"{SVG}text") if t.text and t.text.strip()]
+        numbers = []
+        for shape in group:
+            if shape.tag == f"{SVG}ellipse":
+                cx, cy, rx, ry = (float(shape.get(k)) for k in ("cx", "cy", "rx", "ry"))
+                numbers += [cx - rx, cy - ry, cx + rx, cy + ry]
+            elif shape.tag in (f"{SVG}path", f"{SVG}polygon"):
+                numbers += [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", shape.get("d") or shape.get("points"))]
+        xs, ys = numbers[0::2], numbers[1::2]
+        found[group.findtext(f"{SVG}title")] = (texts, (min(xs), min(ys), max(xs), max(ys)))
+    return found
+
+
+def rendered(graph) -> dict:
+    return parse(graph.pipe(format="svg"))
+
+
+def seeds_sigmoid() -> Value:
+    z = Value(0.0, label="z")
+    y = z.sigmoid()
+    y.label = "y"
+    y.backward()
+    return y
+
+
+def seeds_f() -> tuple[Value, Value, Value]:
+    x, y = Value(2.0, label="x"), Value(3.0, label="y")
+    f = 3 * x**2 + x * y + 5 * y**2
+    f.label = "f"
+    f.backward()
+    return f, x, y
+
+
+def inside(inner, outer) -> bool:
+    return outer[0] <= inner[0] and outer[1] <= inner[1] and inner[2] <= outer[2] and inner[3] <= outer[3]
+
+
+def test_one_svg_node_per_value_and_per_operation():
+    f, _, _ = seeds_f()
+    order = topological_order(f)
+    nodes = rendered(draw(f))
+    values = [name for name in nodes if name.startswith("n")]
+    ops = [name for name in nodes if name.startswith("op")]
+    assert len(values) == len(order) == 13  # x, y, 6 intermediate values, f, and the constants 2, 2, 3, 5
+    assert len(ops) == sum(1 for node in order if node.parents) == 7
+
+
+def test_values_show_label_data_and_gradient_and_ops_their_symbol():
+    f, _, _ = seeds_f()
+    texts = [" ".join(texts) for texts, _ in rendered(draw(f)).values()]
+    for expected in ("x = 2 grad 15", "y = 3 grad 32", "f = 63 grad 1", "v1 = 9 grad 5"):
+        assert expected in texts
+    assert sorted(t for t in texts if t in ("+", "×", "^")) == ["+", "+", "^", "^", "×", "×", "×"]
+
+
+def test_constants_are_their_number_alone():
+    f, _, _ = seeds_f()
+    nodes = rendered(draw(f))
+    constants = [node for node in topological_order(f) if isinstance(node, Constant)]
+    index = {node: i for i, node in enumerate(topological_order(f))}
+    assert sorted(nodes[f"n{index[c]}"][0][0] for c in constants) == ["2", "2", "3", "5"]
+    assert all(len(nodes[f"n{index[c]}"][0]) == 1 for c in constants)  # no name, no grad
+
+
+def test_the_seeds_sigmoid_sits_in_a_box_with_its_four_operations():
+    y = seeds_sigmoid()
+    nodes = rendered(draw(y))
+    clusters = [(texts, box) for name, (texts, box) in nodes.items() if name.startswith("cluster")]
+    assert len(clusters) == 1 and clusters[0][0] == ["sigmoid"]
+    box = clusters[0][1]
+    ops = {texts[0]: bbox for name, (texts, bbox) in nodes.items() if name.startswith("op")}
+    assert set(ops) == {"−", "exp", "+", "1/x"}
+    assert all(inside(bbox, box) for bbox in ops.values())
+    z = next(bbox for texts, bbox in nodes.values() if texts[0] == "z")
+    assert not inside(z, box)  # the input comes from outside
+    assert "z = 0 grad 0.25" in [" ".join(texts) for texts, _ in nodes.values()]
+
+
+def test_nested_composites_nest_their_boxes_and_collapse_to_one_node():
+    x = Value(0.5, label="x")
+    out = x.tanh()  # tanh is built with a subtraction, which is a composite of its own
+    out.backward()
+    clusters = {texts[0]: box for name, (texts, box) in rendered(draw(out)).items() if name.startswith("cluster")}
+    assert set(clusters) == {"tanh", "sub"} and inside(clusters["sub"], clusters["tanh"])
+    nodes = rendered(draw(out, collapse=["sub"]))
+    assert [texts for name, (texts, _) in nodes.items() if name.startswith("cluster")] == [["tanh"]]
+    assert ["sub"] in [texts for name, (texts, _) in nodes.items() if name.startswith("op")]
+    whole = rendered(draw(out, collapse=True))
+    assert len(whole) == 3 and whole["op" + str(len(topological_order(out)) - 1)][0] == ["tanh"]  # x, tanh, out
+
+
+def test_options_hide_gradients_annotate_edges_highlight_and_turn_top_down():
+    f, x, _ = seeds_f()
+    assert not any("grad" in t for texts, _ in rendered(draw(f, show_grad=False)).values() for t in texts)
+    svg = ET.fromstring(draw(seeds_sigmoid(), edge_derivatives=True).pipe(format="svg"))
+    edges = [g for g in svg.iter(f"{SVG}g") if g.get("class") == "edge"]
+    labels = sorted(t.text.strip() for g in edges for t in g.iter(f"{SVG}text"))
+    assert labels == ["local -0.25", "local -1", "local 1", "local 1"]  # none on the constant's edge
+    highlighted = draw(f, highlight=[x]).pipe(format="svg").decode()
+    assert highlighted.count('fill="#fff1c2"') == 1
+    ltr, ttb = rendered(draw(f)), rendered(draw(f, rankdir="TB"))
+    index = {node: i for i, node in enumerate(topological_order(f))}
+    x_name, f_name = f"n{index[x]}", f"n{index[f]}"
+    assert ltr[f_name][1][0] > ltr[x_name][1][2]  # f right of x
+    assert ttb[f_name][1][1] > ttb[x_name][1][3]  # f below x
+
+
+def test_digits_and_automatic_names():
+    out = Value(1.0) / 3.0
+    out.backward()
+    texts = [" ".join(t) for t, _ in rendered(draw(out, digits=2)).values()]
+    assert {"v1 = 1 grad 0.33", "v2 = 0.33 grad 1", "v3 = 0.33 grad 1"} <= set(texts)  # numbered left to right
+
+
+def test_jupyter_shows_svg_with_dot():
+    bundle = draw(seeds_sigmoid())._repr_mimebundle_()
+    assert list(bundle) == ["image/svg+xml"] and "<svg" in bundle["image/svg+xml"]
+
+
+def test_without_dot_the_display_is_the_dot_source_and_how_to_install(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # an empty folder: no dot anywhere
+    graph = draw(seeds_sigmoid())
+    assert graph._repr_svg_() is None
+    bundle = graph._repr_mimebundle_()
+    assert "image/svg+xml" not in bundle
+    assert bundle["text/plain"].startswith(graph.source) and "digraph" in graph.source
+    assert "apt-get install graphviz" in bundle["text/plain"] and "brew install graphviz" in bundle["text/plain"]
+    assert "<pre>" in bundle["text/html"] and "pip cannot install it" in bundle["text/html"]
+    assert "<pre>" in Stepper(seeds_sigmoid()).html()
+
+
+def test_steps_of_the_seeds_sigmoid_in_reverse_topological_order_with_their_words():
+    y = seeds_sigmoid()
+    steps = backward_steps(y)
+    assert [step.node for step in steps] == [n for n in reversed(topological_order(y)) if n.parents]
+    assert [step.node.op for step in steps] == ["reciprocal", "add", "exp", "neg"]
+    assert [step.upstream for step in steps] == [1.0, -0.25, -0.25, -0.25]
+    assert str(steps[-1]) == "step 4: v1 = neg(z): upstream -0.25; to z: -0.25 × local -1 = downstream 0.25"
+    assert steps[0].known == {y: 1.0} | {steps[1].node: -0.25}
+
+
+def test_a_step_draws_its_node_highlighted_and_only_the_gradients_known_so_far():
+    f, x, y = seeds_f()
+    steps = backward_steps(f)
+    step = next(step for step in steps if x in step.node.parents)  # x is used twice: its gradient waits
+    svg = step.draw().pipe(format="svg").decode()
+    texts = [" ".join(t) for t, _ in parse(svg).values()]
+    name, data, upstream = step.names[step.node], step.node.data, step.upstream
+    assert "x = 2 grad ?" in texts and f"{name} = {data:g} grad {upstream:g}" in texts and "f = 63 grad 1" in texts
+    assert svg.count('fill="#fff1c2"') == 1 and str(step) in svg.replace("&#45;", "-")
+
+
+@given(expressions())
+def test_downstream_contributions_add_up_to_the_gradients_backward_leaves(expr):
+    inputs = [Value(x) for x in expr.inputs]
+    out = expr(*inputs)
+    steps = backward_steps(out)
+    out.backward()
+    sums: dict = {}
+    for step in steps:
+        assert step.upstream == step.node.grad
+        for c in step.contributions:
+            sums[c.input] = sums[c.input] + c.downstream if c.input in sums else c.downstream
+            assert same(c.downstream, step.upstream * c.local)
+    for node in topological_order(out)[:-1]:
+        assert same(sums[node], node.grad)
+    final = steps[-1].known if steps else {out: 1.0}
+    assert all(same(final[node], node.grad) for node in topological_order(out))
+
+
+def same(a: float, b: float) -> bool:
+    """Equal, counting nan as equal to nan (d/db of a negative base to a constant power b is nan)."""
+    return a == b or (math.isnan(a) and math.isnan(b))
+
+
+def test_the_stepper_pages_through_every_frame_and_exports_them(tmp_path):
+    stepper = Stepper(seeds_sigmoid())
+    page = stepper.html()
+    assert len(stepper.frames) == 5 and page.count('<div class="frame">') == 5 and page.count("<svg") == 5
+    assert 'class="prev"' in page and 'class="next"' in page and "<script>" in page
+    (html_file,) = stepper.save(tmp_path / "steps.html")
+    text = html_file.read_text()
+    assert text.startswith("<!DOCTYPE html>") and "src=" not in text and "href=" not in text
+    files = stepper.save(tmp_path / "frames")
+    assert [f.name for f in files] == [f"step_{i:02d}.svg" for i in range(5)]
+    texts = [" ".join(t) for t, _ in parse(files[0].read_bytes()).values()]
+    assert "y = 0.5 grad 1" in texts and "z = 0 grad ?" in texts
+
+
+@pytest.mark.parametrize("grad", [2.5, Value(2.5)])
+def test_gradients_that_are_values_show_their_number(grad):
+    x = Value(1.0, label="x")
+    x.grad = grad
+    assert "x = 1 grad 2.5" in [" ".join(t) for t, _ in rendered(draw(x)).values()]
