@@ -51,7 +51,14 @@ STYLE = {
         "height": "0.3",
         "margin": "0.04",
     },
-    "op": {"shape": "circle", "style": "filled", "fillcolor": "#fdf6e3", "color": "#d4b25c", "margin": "0.01"},
+    "op": {
+        "shape": "circle",
+        "style": "filled",
+        "fillcolor": "#fdf6e3",
+        "color": "#d4b25c",
+        "margin": "0.01",
+        "fontsize": "12",
+    },
     "composite": {
         "shape": "box",
         "style": "rounded,filled",

@@ -14,7 +14,7 @@ Each step can draw itself: the current node highlighted and only the gradients k
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from microdiff.backprop import topological_order
@@ -39,9 +39,9 @@ class BackwardStep:
     node: Value
     upstream: float
     contributions: tuple[Contribution, ...]
-    root: Value
-    names: dict[Value, str]  # shared by all the steps of one pass
-    completed: dict[Value, tuple[int, float]]  # node -> (step after which its gradient is complete, gradient)
+    root: Value = field(repr=False)
+    names: dict[Value, str] = field(repr=False)  # shared by all the steps of one pass
+    completed: dict[Value, tuple[int, float]] = field(repr=False)  # node -> (step that completes it, gradient)
 
     @property
     def known(self) -> dict[Value, float]:

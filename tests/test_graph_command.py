@@ -219,3 +219,10 @@ def test_as_a_separate_process_with_no_traceback(tmp_path, expression, status, m
     assert result.returncode == status and "Traceback" not in result.stderr and "pwned" not in result.stdout
     assert message in result.stderr and result.stderr.count("\n") == (1 if status else 0)
     assert (tmp_path / "g.svg").exists() == (status == 0)
+
+
+def test_the_readme_pictures_show_the_seeds_numbers():
+    images = Path(__file__).resolve().parent.parent / "docs" / "images"
+    sigmoid = svg_texts(images / "sigmoid.svg")
+    assert {"z = 0 grad 0.25", "f = 0.5 grad 1", "−", "exp", "+", "1/x"} <= set(sigmoid)
+    assert {"x = 2 grad 15", "y = 3 grad 32", "f = 63 grad 1"} <= set(svg_texts(images / "f_xy.svg"))
