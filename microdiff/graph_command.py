@@ -49,7 +49,11 @@ class ExpressionError(ValueError):
 def add_parser(subparsers: Any) -> None:
     """Register ``graph`` with the ``python -m microdiff`` command line."""
     parser = subparsers.add_parser("graph", help="draw an expression's graph with its gradients")
-    parser.add_argument("expression", metavar="EXPR", help=f'e.g. "3*x**2 + x*y"; allowed: {GRAMMAR}')
+    parser.add_argument(
+        "expression",
+        metavar="EXPR",
+        help=f'e.g. "3*x**2 + x*y" (after -- if it starts with -); allowed: {GRAMMAR}',
+    )
     parser.add_argument("--at", action="append", default=[], metavar="NAME=NUMBER", help="a variable's value")
     parser.add_argument("-o", "--output", default="graph.svg", help="the picture to write (default graph.svg)")
     parser.add_argument("--format", choices=FORMATS, help="svg, png or dot (default: from the -o suffix)")
