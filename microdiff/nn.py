@@ -20,7 +20,7 @@ import math
 import random
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from microdiff.composite import mark_composite
 from microdiff.losses import binary_cross_entropy, cross_entropy, hinge_loss, mse_loss, softmax
@@ -58,6 +58,10 @@ FILE_FORMAT = "microdiff.nn parameters"
 
 class Module:
     """Anything with parameters: gives them out, clears their gradients, saves and loads them."""
+
+    def __call__(self, x: Inputs) -> Any:
+        """The module's output for one example's inputs ``x`` (a ``Value`` for a neuron, else a list)."""
+        raise NotImplementedError
 
     def parameters(self) -> list[Value]:
         """Every trainable ``Value`` of this module, in a fixed order."""
