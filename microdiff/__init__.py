@@ -15,14 +15,31 @@ from microdiff.functional import grad, value_and_grad
 from microdiff.ops import OPS, Op
 from microdiff.value import Constant, Value, gradients, no_grad
 
+try:  # drawing needs the optional graphviz package (pip install 'microdiff[viz]')
+    from microdiff.draw import draw
+    from microdiff.stepper import Stepper
+    from microdiff.steps import backward_steps
+except ModuleNotFoundError as missing:
+    if missing.name != "graphviz":
+        raise
+
+    def draw(*args: object, **kwargs: object) -> None:  # type: ignore[misc]
+        """Stands in for drawing when the graphviz package is missing, and says how to get it."""
+        raise ModuleNotFoundError("drawing needs the graphviz package: pip install 'microdiff[viz]'", name="graphviz")
+
+    Stepper = backward_steps = draw  # type: ignore[assignment,misc]
+
 __all__ = [
     "OPS",
     "Constant",
     "Dual",
     "GradcheckError",
     "Op",
+    "Stepper",
     "Value",
+    "backward_steps",
     "composite",
+    "draw",
     "grad",
     "gradcheck",
     "gradients",

@@ -58,3 +58,18 @@ def test_stable_sigmoid_and_tanh_at_huge_inputs():
         t = z.tanh()
         t.backward()
         assert t.data == tanh and z.grad == 0.0
+
+
+def test_the_core_imports_without_graphviz_and_drawing_says_how_to_get_it():
+    code = (
+        "import sys; sys.modules['graphviz'] = None\n"
+        "import microdiff\n"
+        "assert (microdiff.Value(2) * 3).data == 6.0\n"
+        "try:\n    microdiff.draw(microdiff.Value(1))\n"
+        "except ModuleNotFoundError as error:\n    print(error)\n"
+    )
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "pip install 'microdiff[viz]'" in result.stdout
