@@ -1,0 +1,158 @@
+"""``python -m microdiff demo``: train a small network on two moons and draw what it learned.
+
+The recipe is micrograd's: a 2-16-16-1 relu MLP, 100 two-moons points, the hinge loss, a little L2
+weight decay, and plain SGD whose learning rate falls linearly from 1.0 to 0.1. Three pictures go to
+``--out``:
+
+* ``decision_boundary.png`` — the plane coloured by the network's score, the boundary (score 0), the data;
+* ``loss.png`` — the loss and the accuracy at each step;
+* ``neuron_graph.png`` — the computational graph of one neuron after a backward pass (needs Graphviz's
+  ``dot``; without it the DOT text goes to ``neuron_graph.dot``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import graphviz
+
+from microdiff.datasets import Point, make_moons
+from microdiff.draw import draw
+from microdiff.nn import MLP, SGD, Neuron, hinge_loss
+from microdiff.training import Step, evaluate_accuracy, predict, train
+from microdiff.value import Value
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register the ``demo`` command."""
+    parser = subparsers.add_parser("demo", help="train an MLP on two moons and write pictures", description=__doc__)
+    parser.add_argument("--out", default="out", help="folder for the pictures (default: out)")
+    parser.add_argument("--steps", type=int, default=50, help="training steps (default: 50)")
+    parser.add_argument("--seed", type=int, default=0, help="seed for the data and the initial weights (default: 0)")
+    parser.add_argument("--quick", action="store_true", help="a few steps and coarse pictures, for tests")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train, report, draw."""
+    start = time.perf_counter()
+    steps = 5 if args.quick else args.steps
+    if steps < 1:
+        raise SystemExit("microdiff demo: error: --steps must be at least 1")
+    points, labels = make_moons(100, noise=0.1, seed=args.seed)
+    model = MLP(2, [16, 16, 1], activation="relu", seed=args.seed)
+    optimizer = SGD(model.parameters(), lr=1.0, weight_decay=2e-4)
+    print(f"training {model} ({len(model.parameters())} parameters) on {len(points)} two-moons points")
+
+    def report(record: Step) -> None:
+        if record.step == 1 or record.step % 5 == 0 or record.step == steps:
+            print(
+                f"step {record.step:3d}/{steps}  loss {record.loss:.4f}  accuracy {record.accuracy:6.1%}  "
+                f"lr {record.lr:.3f}  ({time.perf_counter() - start:.1f} s)",
+                flush=True,
+            )
+
+    history = train(model, points, labels, optimizer, steps, hinge_loss, lambda k: 1.0 - 0.9 * (k - 1) / steps, report)
+    final = evaluate_accuracy(model, points, labels)
+    print(f"final accuracy {final:.1%} on the training points, after {time.perf_counter() - start:.1f} s")
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = [
+        plot_decision_boundary(model, points, labels, out / "decision_boundary.png", grid=15 if args.quick else 40),
+        plot_history(history, out / "loss.png"),
+        draw_neuron(model.layers[0].neurons, points, out / "neuron_graph"),
+    ]
+    print(f"wrote {', '.join(str(path) for path in written)} ({time.perf_counter() - start:.1f} s in all)")
+    return 0
+
+
+def plot_decision_boundary(model: MLP, points: Sequence[Point], labels: Sequence[int], path: Path, grid: int) -> Path:
+    """Colour the plane by the model's score on a ``grid`` × ``grid`` mesh; draw the boundary and the data."""
+    plt = _pyplot()
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    x0, x1, y0, y1 = min(xs) - 0.5, max(xs) + 0.5, min(ys) - 0.5, max(ys) + 0.5
+    gx = [x0 + (x1 - x0) * i / (grid - 1) for i in range(grid)]
+    gy = [y0 + (y1 - y0) * j / (grid - 1) for j in range(grid)]
+    scores = predict(model, [(x, y) for y in gy for x in gx])
+    # The hinge loss stops caring once |score| passes 1, so scores past ±3 share the end colours.
+    z = [[max(-3.0, min(3.0, scores[j * grid + i][0])) for i in range(grid)] for j in range(grid)]
+    fig, ax = plt.subplots(figsize=(6, 5))
+    filled = ax.contourf(gx, gy, z, levels=[-3 + 0.5 * k for k in range(13)], cmap="RdBu", alpha=0.75)
+    ax.contour(gx, gy, z, levels=[0.0], colors="black", linewidths=1.5)
+    fig.colorbar(filled, ax=ax, label="score, clipped to ±3 (the boundary is score 0)")
+    for label, colour, marker in ((-1, "#b2182b", "o"), (1, "#2166ac", "s")):
+        chosen = [p for p, y in zip(points, labels) if y == label]
+        ax.scatter(
+            [p[0] for p in chosen],
+            [p[1] for p in chosen],
+            c=colour,
+            marker=marker,
+            edgecolors="white",
+            linewidths=0.8,
+            s=36,
+            label=f"label {label:+d}",
+        )
+    ax.set(title="Decision boundary of the trained MLP", xlabel="x", ylabel="y")
+    ax.legend(loc="lower left")
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def plot_history(history: Sequence[Step], path: Path) -> Path:
+    """The loss and the accuracy at each step, side by side."""
+    plt = _pyplot()
+    steps = [record.step for record in history]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    left.plot(steps, [record.loss for record in history], color="#c2410c", marker=".")
+    left.set(title="Hinge loss", xlabel="step", ylabel="loss", ylim=(0, None))
+    right.plot(steps, [100 * record.accuracy for record in history], color="#2166ac", marker=".")
+    right.set(title="Training accuracy", xlabel="step", ylabel="accuracy (%)", ylim=(0, 101))
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def draw_neuron(neurons: Sequence[Neuron], points: Sequence[Point], stem: Path) -> Path:
+    """Draw one first-layer neuron on one data point, after backward: d output / d each weight.
+
+    The neuron is the first one active somewhere (relu passes its sum on, so the gradients are not 0), the
+    point the one where its output is largest.
+    """
+    neuron = next((n for n in neurons if any(n(p).data > 0.0 for p in points)), neurons[0])
+    point = max(points, key=lambda p: neuron(p).data)
+    x = [Value(coordinate, label=name) for coordinate, name in zip(point, ("x", "y"))]
+    out = neuron(x)
+    out.label = "out"
+    out.backward()
+    graph = draw(out, edge_derivatives=True, title="One neuron, relu(w0·x + w1·y + b), after out.backward()")
+    try:
+        png = graph.pipe(format="png")
+    except graphviz.ExecutableNotFound as error:
+        path = stem.with_suffix(".dot")
+        path.write_text(graph.source)
+        print(f"note: {error}; wrote the DOT text instead (apt-get install graphviz to get a picture)")
+        return path
+    path = stem.with_suffix(".png")
+    path.write_bytes(png)
+    return path
+
+
+def _pyplot() -> Any:
+    """matplotlib's pyplot on the Agg backend (files only, no window), or a clear error if it is missing."""
+    try:
+        import matplotlib
+    except ModuleNotFoundError:
+        raise SystemExit("microdiff demo needs matplotlib: pip install 'microdiff[plot]'") from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt

@@ -1,0 +1,27 @@
+"""The demo runs end to end on a short schedule and writes its pictures."""
+
+import pytest
+
+from microdiff.__main__ import main
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def test_quick_demo_trains_reports_and_writes_valid_pngs(tmp_path, capsys):
+    image = pytest.importorskip("matplotlib.image")
+    assert main(["demo", "--out", str(tmp_path / "pictures"), "--quick"]) == 0
+    printed = capsys.readouterr().out
+    assert "step   1/5" in printed and "step   5/5" in printed
+    assert "final accuracy" in printed
+    for name in ("decision_boundary.png", "loss.png"):
+        data = (tmp_path / "pictures" / name).read_bytes()
+        assert data.startswith(PNG_SIGNATURE) and len(data) > 1000
+        assert image.imread(tmp_path / "pictures" / name).ndim == 3  # decodes as an RGB(A) picture
+    graph = tmp_path / "pictures" / "neuron_graph.png"
+    dot_text = tmp_path / "pictures" / "neuron_graph.dot"  # written instead when Graphviz's dot is missing
+    assert graph.read_bytes().startswith(PNG_SIGNATURE) if graph.exists() else "digraph" in dot_text.read_text()
+
+
+def test_demo_refuses_zero_steps(tmp_path):
+    with pytest.raises(SystemExit, match="at least 1"):
+        main(["demo", "--out", str(tmp_path), "--steps", "0"])
