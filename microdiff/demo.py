@@ -132,6 +132,7 @@ def draw_neuron(neurons: Sequence[Neuron], points: Sequence[Point], stem: Path) 
     x = [Value(coordinate, label=name) for coordinate, name in zip(point, ("x", "y"))]
     out = neuron(x)
     out.label = "out"
+    neuron.zero_grad()  # the weights still hold the last training step's gradients
     out.backward()
     graph = draw(out, edge_derivatives=True, title="One neuron, relu(w0·x + w1·y + b), after out.backward()")
     try:

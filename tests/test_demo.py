@@ -3,6 +3,8 @@
 import pytest
 
 from microdiff.__main__ import main
+from microdiff.demo import draw_neuron
+from microdiff.nn import MLP
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -25,3 +27,14 @@ def test_quick_demo_trains_reports_and_writes_valid_pngs(tmp_path, capsys):
 def test_demo_refuses_zero_steps(tmp_path):
     with pytest.raises(SystemExit, match="at least 1"):
         main(["demo", "--out", str(tmp_path), "--steps", "0"])
+
+
+def test_the_drawn_neuron_shows_this_pass_gradients_not_leftovers_from_training(tmp_path):
+    model = MLP(2, [3, 1], seed=0)
+    for p in model.parameters():
+        p.grad = 5.0  # what a last training step leaves behind
+    points = [(1.5, 0.5), (-1.0, 2.0)]
+    draw_neuron(model.layers[0].neurons, points, tmp_path / "neuron")
+    drawn = next(n for n in model.layers[0].neurons if n.b.grad != 5.0)
+    assert drawn.b.grad == 1.0  # d relu(w·x + b) / db where the neuron is active
+    assert [w.grad for w in drawn.w] in ([1.5, 0.5], [-1.0, 2.0])  # d / dwᵢ = xᵢ at the drawn point
