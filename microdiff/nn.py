@@ -9,8 +9,10 @@ in :mod:`microdiff.optim`; both are importable from here too.
 >>> model = MLP(2, [4, 1], seed=0)
 >>> score = model([0.5, -1.0])[0]
 >>> score.backward()
->>> len(model.parameters()), model.parameters()[0].grad != 0.0
-(17, True)
+>>> len(model.parameters())       # 4 neurons × (2 weights + bias), then 4 weights + bias
+17
+>>> model.layers[-1].neurons[0].b.grad   # the score is linear in the last bias: d score / d b = 1
+1.0
 """
 
 from __future__ import annotations
