@@ -29,7 +29,12 @@ from microdiff.value import Value
 
 def add_parser(subparsers: Any) -> None:
     """Register the ``demo`` command."""
-    parser = subparsers.add_parser("demo", help="train an MLP on two moons and write pictures", description=__doc__)
+    parser = subparsers.add_parser(
+        "demo",
+        help="train an MLP on two moons and write pictures",
+        description="Train a 2-16-16-1 MLP on 100 two-moons points with the hinge loss and SGD, print its progress, "
+        "and write decision_boundary.png, loss.png and neuron_graph.png to --out.",
+    )
     parser.add_argument("--out", default="out", help="folder for the pictures (default: out)")
     parser.add_argument("--steps", type=int, default=50, help="training steps (default: 50)")
     parser.add_argument("--seed", type=int, default=0, help="seed for the data and the initial weights (default: 0)")
