@@ -108,8 +108,8 @@ class Dom(HTMLParser):
         return "".join(self.by_id(ident)[2])
 
 
-def load(chromium, path, step, point):
-    out, err = browse(chromium, f"{path.as_uri()}#step={step}&point={point}", "--dump-dom")
+def load(chromium, path, hash=""):
+    out, err = browse(chromium, f"{path.as_uri()}{hash}", "--dump-dom")
     dom = Dom(out)
     body = next(e for e in dom.elements if e[0] == "body")
     assert dom.text("errors") == "", f"the page logged errors: {dom.text('errors')}"
@@ -173,8 +173,24 @@ def test_page_renders_the_chosen_step_and_point(chromium, tmp_path, binary):
     run = record(model, POINTS[binary], LABELS[binary], steps=6, every=2, grid=10, lr=0.3, loss=loss)
     path = run.save(tmp_path / "explorer.html")
     step, point = 4, 5  # point 5 is of class +1 in the two-class data, class 2 in the three-class data
+    tape = next(t for t in run.tapes if t.cls == run.classes[point]).nodes
+    node = next(i for i, n in enumerate(tape) if n == ["p", 7])  # pin parameter 7: its history shows
+    dom = load(chromium, path, f"#step={step}&point={point}&node={node}")
     fresh = MLP(2, [6, 4, 1 if binary else 3], seed=4)
-    check_page(load(chromium, path, step, point), run, fresh, loss, step, point, binary)
+    check_page(dom, run, fresh, loss, step, point, binary)
+    assert dom.by_id("node-info")[1]["data-node"] == str(node)
+    assert dom.text("node-title") == f"Pinned node: {run.param_names[7]}"
+    assert "value through training" in dom.text("node-info")
+
+
+def test_page_opens_without_a_hash_on_the_hardest_point(chromium, tmp_path):
+    """With no #step=…, the page opens at step 0 with the point the trained network gets most wrong."""
+    model = MLP(2, [4, 1], seed=0)
+    run = record(model, POINTS[True], LABELS[True], steps=3, every=1, grid=4, lr=0.3)
+    dom = load(chromium, run.save(tmp_path / "explorer.html"))
+    losses = [hinge_loss([model(x)[0]], [y]).data for x, y in zip(POINTS[True], LABELS[True])]
+    assert dom.by_id("step-label")[1]["data-step"] == "0"
+    assert f"point #{losses.index(max(losses))} " in dom.text("graph-title")
 
 
 def test_screenshot(chromium, tmp_path):
