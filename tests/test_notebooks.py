@@ -1,0 +1,120 @@
+"""The lessons in notebooks/: each runs top to bottom, shows a picture, and is stored without outputs.
+
+Every lesson is executed with nbclient in a fresh ``python3`` kernel. jupyter_client starts a kernelspec
+whose command is ``python`` with the interpreter running the tests (``sys.executable``), so the lessons
+see the same environment, and microdiff, as the tests do; ``test_kernel_is_this_python`` checks that.
+Each lesson is executed once per session (a cached fixture), so the total time can be checked too.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+LESSONS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+
+CELL_TIMEOUT = 90  # seconds for any one cell
+LESSON_BUDGET = 60  # seconds for one lesson, kernel start included
+TOTAL_BUDGET = 120  # seconds for all lessons together
+PICTURES = ("image/svg+xml", "image/png")
+PORTABLE_METADATA = {"kernelspec", "language_info"}
+
+
+def _execute(notebook: nbformat.NotebookNode) -> float:
+    """Run every cell in a fresh kernel, in the notebooks folder; raise on any error; return the seconds."""
+    client = nbclient.NotebookClient(
+        notebook,
+        kernel_name="python3",
+        timeout=CELL_TIMEOUT,
+        startup_timeout=60,
+        resources={"metadata": {"path": str(NOTEBOOKS)}},
+    )
+    start = time.perf_counter()
+    client.execute()
+    return time.perf_counter() - start
+
+
+@pytest.fixture(scope="session")
+def executed() -> dict[str, tuple[nbformat.NotebookNode, float]]:
+    """name -> (executed notebook, seconds); each lesson runs at most once per session."""
+    return {}
+
+
+def _run(executed: dict[str, tuple[nbformat.NotebookNode, float]], path: Path) -> tuple[nbformat.NotebookNode, float]:
+    if path.name not in executed:
+        notebook = nbformat.read(path, as_version=4)
+        executed[path.name] = (notebook, _execute(notebook))
+    return executed[path.name]
+
+
+def test_lessons_are_numbered_in_order() -> None:
+    numbers = [int(path.name[:2]) for path in LESSONS]
+    assert len(numbers) >= 6, f"expected at least six lessons in {NOTEBOOKS}, found {[p.name for p in LESSONS]}"
+    assert numbers == list(range(1, len(numbers) + 1)), f"lessons must be numbered 01, 02, ...: {numbers}"
+
+
+def test_kernel_is_this_python() -> None:
+    """The lessons' kernel is the interpreter running the tests, and it imports this checkout's microdiff."""
+    cell = nbformat.v4.new_code_cell("import sys, microdiff\nprint(sys.executable)\nprint(microdiff.__file__)")
+    notebook = nbformat.v4.new_notebook(cells=[cell])
+    _execute(notebook)
+    executable, package = notebook.cells[0].outputs[0]["text"].split()
+    assert Path(executable).resolve() == Path(sys.executable).resolve()
+    assert Path(package).resolve().is_relative_to(ROOT)
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=[path.stem for path in LESSONS])
+def test_lesson_runs_and_shows_a_picture(executed: dict, path: Path) -> None:
+    notebook, seconds = _run(executed, path)
+    kinds = {kind for cell in notebook.cells for output in cell.get("outputs", []) for kind in output.get("data", {})}
+    assert kinds & set(PICTURES), f"{path.name} shows no picture (no {' or '.join(PICTURES)} output)"
+    assert seconds < LESSON_BUDGET, f"{path.name} took {seconds:.1f} s, more than {LESSON_BUDGET} s"
+
+
+def test_all_lessons_run_within_budget(executed: dict) -> None:
+    times = {path.name: _run(executed, path)[1] for path in LESSONS}
+    total = sum(times.values())
+    report = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in times.items())
+    assert total < TOTAL_BUDGET, f"the lessons took {total:.1f} s together (budget {TOTAL_BUDGET} s): {report}"
+
+
+def _stored_versions(path: Path) -> list[tuple[str, str]]:
+    """The notebook as it is on disk and, when git tracks it, as it is committed."""
+    versions = [("working tree", path.read_text(encoding="utf-8"))]
+    relative = path.relative_to(ROOT).as_posix()
+    try:
+        committed = subprocess.run(
+            ["git", "show", f"HEAD:{relative}"], cwd=ROOT, capture_output=True, text=True, check=False
+        )
+    except FileNotFoundError:  # no git: the working tree is all there is
+        return versions
+    if committed.returncode == 0:
+        versions.append(("HEAD", committed.stdout))
+    return versions
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=[path.stem for path in LESSONS])
+def test_lesson_is_stored_without_outputs(path: Path) -> None:
+    for where, text in _stored_versions(path):
+        notebook = nbformat.reads(text, as_version=nbformat.NO_CONVERT)
+        nbformat.validate(notebook)
+        assert notebook.nbformat == 4, f"{path.name} ({where}) is not nbformat 4"
+        assert notebook.metadata.get("kernelspec", {}).get("name") == "python3", f"{path.name} ({where}): kernelspec"
+        extra = set(notebook.metadata) - PORTABLE_METADATA
+        assert not extra, f"{path.name} ({where}) carries machine-specific metadata: {sorted(extra)}"
+        for number, cell in enumerate(notebook.cells):
+            if cell.cell_type != "code":
+                continue
+            assert cell.outputs == [], f"{path.name} ({where}) cell {number} has stored outputs"
+            assert cell.execution_count is None, f"{path.name} ({where}) cell {number} has an execution count"
+            extra = set(cell.metadata) - {"jupyter", "tags"}
+            assert not extra, f"{path.name} ({where}) cell {number} carries metadata {sorted(extra)}"
