@@ -3,7 +3,9 @@
 Every lesson is executed with nbclient in a fresh ``python3`` kernel. jupyter_client starts a kernelspec
 whose command is ``python`` with the interpreter running the tests (``sys.executable``), so the lessons
 see the same environment, and microdiff, as the tests do; ``test_kernel_is_this_python`` checks that.
-Each lesson is executed once per session (a cached fixture), so the total time can be checked too.
+Each lesson is executed once per session (a cached fixture), so the total time can be checked too. The
+kernel works in a temporary folder, so whatever a lesson's tools write (hypothesis keeps a cache in
+``.hypothesis``) stays out of the repository.
 """
 
 from __future__ import annotations
@@ -29,31 +31,37 @@ PICTURES = ("image/svg+xml", "image/png")
 PORTABLE_METADATA = {"kernelspec", "language_info"}
 
 
-def _execute(notebook: nbformat.NotebookNode) -> float:
-    """Run every cell in a fresh kernel, in the notebooks folder; raise on any error; return the seconds."""
+def _execute(notebook: nbformat.NotebookNode, workdir: Path) -> float:
+    """Run every cell in a fresh kernel working in ``workdir``; raise on any error; return the seconds."""
     client = nbclient.NotebookClient(
         notebook,
         kernel_name="python3",
         timeout=CELL_TIMEOUT,
         startup_timeout=60,
-        resources={"metadata": {"path": str(NOTEBOOKS)}},
+        resources={"metadata": {"path": str(workdir)}},
     )
     start = time.perf_counter()
     client.execute()
     return time.perf_counter() - start
 
 
+class Lessons:
+    """Executes each lesson at most once per session and remembers the result and the time it took."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.done: dict[str, tuple[nbformat.NotebookNode, float]] = {}
+
+    def run(self, path: Path) -> tuple[nbformat.NotebookNode, float]:
+        if path.name not in self.done:
+            notebook = nbformat.read(path, as_version=4)
+            self.done[path.name] = (notebook, _execute(notebook, self.workdir))
+        return self.done[path.name]
+
+
 @pytest.fixture(scope="session")
-def executed() -> dict[str, tuple[nbformat.NotebookNode, float]]:
-    """name -> (executed notebook, seconds); each lesson runs at most once per session."""
-    return {}
-
-
-def _run(executed: dict[str, tuple[nbformat.NotebookNode, float]], path: Path) -> tuple[nbformat.NotebookNode, float]:
-    if path.name not in executed:
-        notebook = nbformat.read(path, as_version=4)
-        executed[path.name] = (notebook, _execute(notebook))
-    return executed[path.name]
+def lessons(tmp_path_factory: pytest.TempPathFactory) -> Lessons:
+    return Lessons(tmp_path_factory.mktemp("lessons"))
 
 
 def test_lessons_are_numbered_in_order() -> None:
@@ -62,26 +70,26 @@ def test_lessons_are_numbered_in_order() -> None:
     assert numbers == list(range(1, len(numbers) + 1)), f"lessons must be numbered 01, 02, ...: {numbers}"
 
 
-def test_kernel_is_this_python() -> None:
+def test_kernel_is_this_python(tmp_path: Path) -> None:
     """The lessons' kernel is the interpreter running the tests, and it imports this checkout's microdiff."""
     cell = nbformat.v4.new_code_cell("import sys, microdiff\nprint(sys.executable)\nprint(microdiff.__file__)")
     notebook = nbformat.v4.new_notebook(cells=[cell])
-    _execute(notebook)
+    _execute(notebook, tmp_path)
     executable, package = notebook.cells[0].outputs[0]["text"].split()
     assert Path(executable).resolve() == Path(sys.executable).resolve()
     assert Path(package).resolve().is_relative_to(ROOT)
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=[path.stem for path in LESSONS])
-def test_lesson_runs_and_shows_a_picture(executed: dict, path: Path) -> None:
-    notebook, seconds = _run(executed, path)
+def test_lesson_runs_and_shows_a_picture(lessons: Lessons, path: Path) -> None:
+    notebook, seconds = lessons.run(path)
     kinds = {kind for cell in notebook.cells for output in cell.get("outputs", []) for kind in output.get("data", {})}
     assert kinds & set(PICTURES), f"{path.name} shows no picture (no {' or '.join(PICTURES)} output)"
     assert seconds < LESSON_BUDGET, f"{path.name} took {seconds:.1f} s, more than {LESSON_BUDGET} s"
 
 
-def test_all_lessons_run_within_budget(executed: dict) -> None:
-    times = {path.name: _run(executed, path)[1] for path in LESSONS}
+def test_all_lessons_run_within_budget(lessons: Lessons) -> None:
+    times = {path.name: lessons.run(path)[1] for path in LESSONS}
     total = sum(times.values())
     report = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in times.items())
     assert total < TOTAL_BUDGET, f"the lessons took {total:.1f} s together (budget {TOTAL_BUDGET} s): {report}"
