@@ -203,3 +203,13 @@ def test_screenshot(chromium, tmp_path):
     shot = folder / "explorer_step2.png"
     browse(chromium, f"{path.as_uri()}#step=2&point=1", f"--screenshot={shot}", "--window-size=1300,1400")
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
+
+
+def test_play_runs_through_the_steps_and_stops_at_the_last(chromium, tmp_path):
+    """#play presses play on load; the browser's virtual time lets it run to the end, which stops it."""
+    model = MLP(2, [4, 1], seed=0)
+    run = record(model, POINTS[True], LABELS[True], steps=4, every=1, grid=4, lr=0.3)
+    dom = load(chromium, run.save(tmp_path / "explorer.html"), "#step=0&point=2&play")
+    assert dom.by_id("step-label")[1]["data-step"] == "4"
+    assert dom.by_id("cells")[1]["data-step"] == "4"
+    assert "play" in dom.text("play") and "pause" not in dom.text("play")
