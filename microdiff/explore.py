@@ -76,9 +76,12 @@ TEMPLATE = "explore_page.html"
 class StepRecord(Protocol):
     """What the recorder needs from a training step (:class:`microdiff.training.Step` has it)."""
 
-    step: int
-    loss: float
-    accuracy: float
+    @property
+    def step(self) -> int: ...
+    @property
+    def loss(self) -> float: ...
+    @property
+    def accuracy(self) -> float: ...
 
 
 @dataclass
@@ -245,10 +248,13 @@ class Recorder:
         self.frames: list[Frame] = []
         self.step = 0  # updates done so far
         self._open: Frame | None = self._snapshot()
+        self._recording: Recording | None = None
 
     def on_step(self, record: StepRecord) -> None:
         """Call after each update with the step's record: ``record.step`` counts updates from 1 and
         ``record.loss`` / ``record.accuracy`` are those of the parameters *before* that update."""
+        if self._recording is not None:
+            raise ValueError("this recorder has finished: make a new Recorder to record more training")
         if record.step != self.step + 1:
             raise ValueError(f"steps must come in order: expected step {self.step + 1}, got {record.step}")
         self.curve.append((self.step, float(record.loss), float(record.accuracy)))
@@ -260,7 +266,9 @@ class Recorder:
 
     def finish(self, title: str = "") -> Recording:
         """Record the final state (one more forward and backward pass, which leaves every ``.grad`` as
-        it was) and the graphs the page draws; return the :class:`Recording`."""
+        it was) and the graphs the page draws; return the :class:`Recording` (the same one if called again)."""
+        if self._recording is not None:
+            return self._recording
         if self._open is None:
             self._open = self._snapshot()
         outputs = [self.model(x) for x in self.inputs]
@@ -283,6 +291,7 @@ class Recorder:
             frames=self.frames,
         )
         _add_graphs(recording, self.model, self.loss, self.inputs, self.labels, self.classes, self.binary)
+        self._recording = recording
         return recording
 
     # The two halves of a recorded step ----------------------------------------------------------------

@@ -104,6 +104,15 @@ def test_finish_leaves_the_models_gradients_alone():
     assert all(p.grad == 0.5 for p in model.parameters())
 
 
+def test_finish_twice_gives_the_same_recording_and_ends_recording():
+    model = MLP(2, [3, 1], seed=0)
+    recorder = Recorder(model, POINTS2, LABELS2, loss=hinge_loss)
+    first = recorder.finish()
+    assert recorder.finish() is first and first.steps == [0]
+    with pytest.raises(ValueError, match="has finished"):
+        recorder.on_step(type("Step", (), {"step": 1, "loss": 1.0, "accuracy": 0.5})())
+
+
 def test_steps_must_come_in_order():
     recorder = Recorder(MLP(2, [3, 1]), POINTS2, LABELS2, loss=hinge_loss)
     with pytest.raises(ValueError, match="expected step 1, got 2"):
