@@ -11,7 +11,7 @@ EXTRAS ?= dev
 comma  := ,
 STAMP  := $(VENV)/installed-$(subst $(comma),-,$(EXTRAS)).stamp
 
-.PHONY: test demo lint bench lessons dot clean
+.PHONY: test demo lint bench lessons dot chromium clean
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
@@ -32,7 +32,14 @@ dot:
 	    echo "installing graphviz with apt"; apt-get update -qq && apt-get install -y -qq graphviz >/dev/null; \
 	  else echo "note: Graphviz's dot is missing (apt-get install graphviz); drawings fall back to DOT text"; fi; }
 
-test: $(STAMP) dot
+# Chromium loads the training explorer's page in its browser test; install Debian's package when missing.
+chromium:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing chromium with apt"; apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else echo "note: chromium is missing (apt-get install chromium); the explorer's browser tests will skip"; fi; }
+
+test: $(STAMP) dot chromium
 	$(BIN)/python -m pytest
 
 demo: $(STAMP) dot

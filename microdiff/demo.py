@@ -1,13 +1,15 @@
 """``python -m microdiff demo``: train a small network on two moons and draw what it learned.
 
 The recipe is micrograd's: a 2-16-16-1 relu MLP, 100 two-moons points, the hinge loss, a little L2
-weight decay, and plain SGD whose learning rate falls linearly from 1.0 to 0.1. Three pictures go to
+weight decay, and plain SGD whose learning rate falls linearly from 1.0 to 0.1. Four files go to
 ``--out``:
 
 * ``decision_boundary.png`` — the plane coloured by the network's score, the boundary (score 0), the data;
 * ``loss.png`` — the loss and the accuracy at each step;
 * ``neuron_graph.png`` — the computational graph of one neuron after a backward pass (needs Graphviz's
-  ``dot``; without it the DOT text goes to ``neuron_graph.dot``).
+  ``dot``; without it the DOT text goes to ``neuron_graph.dot``);
+* ``explorer.html`` — the training explorer: one self-contained page to watch the run step by step
+  (:mod:`microdiff.explore`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import graphviz
 
 from microdiff.datasets import Point, make_moons
 from microdiff.draw import draw
+from microdiff.explore import Recorder
 from microdiff.nn import MLP, SGD, Neuron, hinge_loss
 from microdiff.training import Step, evaluate_accuracy, predict, train
 from microdiff.value import Value
@@ -52,8 +55,10 @@ def run(args: argparse.Namespace) -> int:
     model = MLP(2, [16, 16, 1], activation="relu", seed=args.seed)
     optimizer = SGD(model.parameters(), lr=1.0, weight_decay=2e-4)
     print(f"training {model} ({len(model.parameters())} parameters) on {len(points)} two-moons points")
+    recorder = Recorder(model, points, labels, loss=hinge_loss, grid=15 if args.quick else 40)  # every step
 
     def report(record: Step) -> None:
+        recorder.on_step(record)
         if record.step == 1 or record.step % 5 == 0 or record.step == steps:
             print(
                 f"step {record.step:3d}/{steps}  loss {record.loss:.4f}  accuracy {record.accuracy:6.1%}  "
@@ -71,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
         plot_decision_boundary(model, points, labels, out / "decision_boundary.png", grid=15 if args.quick else 40),
         plot_history(history, out / "loss.png"),
         draw_neuron(model.layers[0].neurons, points, out / "neuron_graph"),
+        recorder.finish(title=f"two moons: {model}").save(out / "explorer.html"),
     ]
     print(f"wrote {', '.join(str(path) for path in written)} ({time.perf_counter() - start:.1f} s in all)")
     return 0

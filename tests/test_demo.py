@@ -22,6 +22,8 @@ def test_quick_demo_trains_reports_and_writes_valid_pngs(tmp_path, capsys):
     graph = tmp_path / "pictures" / "neuron_graph.png"
     dot_text = tmp_path / "pictures" / "neuron_graph.dot"  # written instead when Graphviz's dot is missing
     assert graph.read_bytes().startswith(PNG_SIGNATURE) if graph.exists() else "digraph" in dot_text.read_text()
+    page = (tmp_path / "pictures" / "explorer.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and "two moons" in page
 
 
 def test_demo_refuses_zero_steps(tmp_path):
