@@ -1,0 +1,367 @@
+"""microdiff's benchmarks: microdiff against micrograd 0.1.0, PyTorch 0-d float64 tensors and plain floats.
+
+Run with ``make bench`` (which installs micrograd 0.1.0 first) or ``python benchmarks/run.py [--quick]``.
+Everything runs in this one process and prints a table of medians. Each library does the same arithmetic
+through the same code below (the MLP, the chain, the sum are written once, over a small adapter per
+library). ``gc.collect()`` runs before every timed run, so that one library's garbage is not collected on
+the next one's clock; collections that happen *during* a run are that library's own cost and are timed.
+
+Micrograd's topological sort is recursive, so for its deep graphs the recursion limit is raised; graphs
+that would take micrograd or PyTorch minutes (the million-node chain) are left out for them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import math
+import random
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+try:
+    import micrograd.engine as micrograd_engine
+except ImportError:  # `make bench` installs it; without it the micrograd rows are left out
+    micrograd_engine = None
+
+try:
+    import torch
+except ImportError:
+    torch = None
+
+import microdiff
+from microdiff import Value, gradients
+
+# ---------------------------------------------------------------------------------------------------
+# One adapter per library: how to make a scalar, apply relu, run backward, read a gradient.
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Library:
+    name: str
+    scalar: Callable[[float], Any]  # a leaf that takes part in differentiation
+    relu: Callable[[Any], Any]
+    backward: Callable[[Any], None]
+    grad: Callable[[Any], float]
+    update: Callable[[Any, float], None]  # p.data -= lr * p.grad, then zero the grad
+
+
+def _microdiff_update(p: Value, lr: float) -> None:
+    p.data -= lr * p.grad
+    p.grad = 0.0
+
+
+def _micrograd_update(p: Any, lr: float) -> None:
+    p.data -= lr * p.grad
+    p.grad = 0
+
+
+def _torch_update(p: Any, lr: float) -> None:
+    with torch.no_grad():
+        p -= lr * p.grad
+    p.grad = None
+
+
+def libraries() -> list[Library]:
+    found = [
+        Library("microdiff", Value, lambda v: v.relu(), lambda v: v.backward(), lambda v: v.grad, _microdiff_update)
+    ]
+    if micrograd_engine is not None:
+        mg = micrograd_engine.Value
+        found.append(
+            Library(
+                "micrograd 0.1.0", mg, lambda v: v.relu(), lambda v: v.backward(), lambda v: v.grad, _micrograd_update
+            )
+        )
+    if torch is not None:
+        torch.set_num_threads(1)
+
+        def tensor(x: float) -> Any:
+            return torch.tensor(x, dtype=torch.float64, requires_grad=True)
+
+        found.append(
+            Library(
+                f"PyTorch {torch.__version__.split('+')[0]} 0-d",
+                tensor,
+                torch.relu,
+                lambda v: v.backward(),
+                lambda v: v.grad.item(),
+                _torch_update,
+            )
+        )
+    return found
+
+
+FLOATS = Library(
+    "plain floats", float, lambda v: v if v > 0.0 else 0.0, lambda v: None, lambda v: 0.0, lambda p, lr: None
+)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Timing
+# ---------------------------------------------------------------------------------------------------
+
+
+def timed(run: Callable[[], Any], repeats: int) -> float:
+    """The median wall time of ``repeats`` runs, each after a full collection."""
+    times = []
+    for _ in range(repeats):
+        gc.collect()
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+class deep_recursion:
+    """Micrograd's topological sort recurses once per node in a path; give it room for deep graphs."""
+
+    def __init__(self, depth: int) -> None:
+        self.depth = depth
+
+    def __enter__(self) -> None:
+        self.saved = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(self.saved, self.depth + 1000))
+
+    def __exit__(self, *exc: object) -> None:
+        sys.setrecursionlimit(self.saved)
+
+
+# ---------------------------------------------------------------------------------------------------
+# (a) One training step of micrograd's demo: a 2-16-16-1 relu MLP on 100 two-moons points, hinge + L2
+# ---------------------------------------------------------------------------------------------------
+
+
+def two_moons(n: int = 100, noise: float = 0.1, seed: int = 0) -> tuple[list[list[float]], list[float]]:
+    """Two interleaved half circles (sklearn's make_moons), labels -1 and 1."""
+    rng = random.Random(seed)
+    points, labels = [], []
+    for i in range(n):
+        t = math.pi * (i // 2) / (n // 2 - 1)
+        if i % 2 == 0:
+            x, y, label = math.cos(t), math.sin(t), -1.0
+        else:
+            x, y, label = 1.0 - math.cos(t), 0.5 - math.sin(t), 1.0
+        points.append([x + rng.gauss(0.0, noise), y + rng.gauss(0.0, noise)])
+        labels.append(label)
+    return points, labels
+
+
+def mlp_weights(sizes: Sequence[int], seed: int = 1337) -> list[list[tuple[list[float], float]]]:
+    """Per layer, per neuron: (weights, bias), uniform in [-1, 1] as micrograd draws them, biases 0."""
+    rng = random.Random(seed)
+    return [
+        [([rng.uniform(-1.0, 1.0) for _ in range(nin)], 0.0) for _ in range(nout)]
+        for nin, nout in zip(sizes, sizes[1:])
+    ]
+
+
+class MLP:
+    """Micrograd's MLP, written once over a Library: relu on every layer but the last."""
+
+    def __init__(self, lib: Library, weights: list[list[tuple[list[float], float]]]) -> None:
+        self.lib = lib
+        self.layers = [[([lib.scalar(w) for w in ws], lib.scalar(b)) for ws, b in layer] for layer in weights]
+
+    def parameters(self) -> list[Any]:
+        return [p for layer in self.layers for ws, b in layer for p in (*ws, b)]
+
+    def __call__(self, x: list[Any]) -> Any:
+        for i, layer in enumerate(self.layers):
+            last = i == len(self.layers) - 1
+            acts = [sum((wi * xi for wi, xi in zip(ws, x)), b) for ws, b in layer]
+            x = acts if last else [self.lib.relu(a) for a in acts]
+        return x[0]
+
+
+def training_step(model: MLP, points: list[list[float]], labels: list[float], lr: float = 0.5) -> Any:
+    """micrograd's demo loss (hinge + 1e-4·L2), its backward pass and an SGD update."""
+    lib = model.lib
+    inputs = [[lib.scalar(x) for x in point] for point in points]
+    scores = [model(x) for x in inputs]
+    losses = [lib.relu(1 + -y * score) for y, score in zip(labels, scores)]
+    data_loss = sum(losses) * (1.0 / len(losses))
+    reg_loss = 1e-4 * sum(p * p for p in model.parameters())
+    total = data_loss + reg_loss
+    lib.backward(total)
+    for p in model.parameters():
+        lib.update(p, lr)
+    return total
+
+
+def bench_mlp(libs: list[Library], quick: bool) -> list[tuple[str, float]]:
+    points, labels = two_moons()
+    weights = mlp_weights([2, 16, 16, 1])
+    rows = []
+    for lib in [*libs, FLOATS]:
+        model = MLP(lib, weights)
+        repeats = 3 if lib.name.startswith(("micrograd", "PyTorch")) or quick else 9
+        rows.append((lib.name, timed(lambda: training_step(model, points, labels), repeats)))  # noqa: B023
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------------
+# (b) A chain y = y·a + b; (c) a wide sum of products; (d) a second derivative; (e) memory per node
+# ---------------------------------------------------------------------------------------------------
+
+
+def chain(lib: Library, steps: int) -> Any:
+    a, b, y = lib.scalar(0.999), lib.scalar(0.5), lib.scalar(1.0)
+    for _ in range(steps):
+        y = y * a + b
+    lib.backward(y)
+    return y
+
+
+def wide_sum(lib: Library, terms: int) -> Any:
+    xs = [lib.scalar(0.001 * i) for i in range(terms)]
+    ws = [lib.scalar(1.0 - 0.001 * i) for i in range(terms)]
+    out = sum(x * w for x, w in zip(xs, ws))
+    lib.backward(out)
+    return out
+
+
+def horner(x: Any, degree: int = 200) -> Any:
+    """1 + x + x² + … by Horner's rule: a deep graph whose second derivative is easy to check."""
+    y = x
+    for _ in range(degree):
+        y = y * x + 1.0
+    return y
+
+
+def second_derivative_microdiff() -> float:
+    x = Value(0.9)
+    y = horner(x)
+    (dy,) = gradients(y, [x], create_graph=True)
+    (ddy,) = gradients(dy, [x])
+    return ddy
+
+
+def second_derivative_torch() -> float:
+    x = torch.tensor(0.9, dtype=torch.float64, requires_grad=True)
+    y = horner(x)
+    (dy,) = torch.autograd.grad(y, x, create_graph=True)
+    (ddy,) = torch.autograd.grad(dy, x)
+    return ddy.item()
+
+
+def second_derivative_floats() -> float:
+    """The same derivative by hand: carry y, y' and y'' through each Horner step."""
+    x, y, dy, ddy = 0.9, 0.9, 1.0, 0.0
+    for _ in range(200):
+        y, dy, ddy = y * x + 1.0, dy * x + y, ddy * x + 2.0 * dy
+    return ddy
+
+
+def memory_per_node(lib: Library, steps: int) -> tuple[float, float]:
+    """Bytes per node of a chain: kept after building it, and the peak of building plus backward."""
+    gc.collect()
+    tracemalloc.start()
+    a, b, y = lib.scalar(0.999), lib.scalar(0.5), lib.scalar(1.0)
+    for _ in range(steps):
+        y = y * a + b
+    kept = tracemalloc.get_traced_memory()[0]
+    lib.backward(y)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    nodes = 2 * steps + 3
+    return kept / nodes, peak / nodes
+
+
+# ---------------------------------------------------------------------------------------------------
+# The table
+# ---------------------------------------------------------------------------------------------------
+
+
+def fmt_time(seconds: float) -> str:
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:8.2f} {unit}"
+    return f"{seconds * 1e9:8.0f} ns"
+
+
+def print_rows(title: str, rows: list[tuple[str, float]], nodes: int = 0) -> None:
+    print(f"\n{title}")
+    reference = dict(rows).get("microdiff")
+    header = f"  {'library':<24}{'median':>12}{'× microdiff':>14}"
+    print(header + (f"{'ns/node':>10}" if nodes else ""))
+    for name, seconds in rows:
+        ratio = f"{seconds / reference:13.2f}×" if reference else ""
+        per_node = f"{seconds / nodes * 1e9:10.0f}" if nodes else ""
+        print(f"  {name:<24}{fmt_time(seconds):>12}{ratio:>14}{per_node}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats and no million-node chain")
+    quick = parser.parse_args().quick
+    libs = libraries()
+    summary: dict[str, float] = {}
+    print(f"microdiff {microdiff.__version__}, Python {sys.version.split()[0]}, {'quick' if quick else 'full'} run")
+    print("Medians of wall time; '× microdiff' is the row's time over microdiff's (above 1: microdiff is faster).")
+
+    rows = bench_mlp(libs, quick)
+    print_rows("(a) one training step: 2-16-16-1 relu MLP, 100 two-moons points, hinge + L2, SGD", rows)
+    print("    plain floats: the forward pass only (a floor; floats have no backward)")
+    times = dict(rows)
+    if "micrograd 0.1.0" in times:
+        summary["MLP step: micrograd / microdiff"] = times["micrograd 0.1.0"] / times["microdiff"]
+
+    sizes = [1_000, 10_000, 100_000] + ([] if quick else [1_000_000])
+    for steps in sizes:
+        rows = []
+        nodes = 2 * steps + 3  # a mul and an add per step, and the leaves a, b, y
+        for lib in [*libs, FLOATS]:
+            slow = lib.name.startswith(("micrograd", "PyTorch"))
+            if slow and steps > 100_000:
+                continue
+            repeats = 1 if steps >= 1_000_000 else 3 if (slow or steps >= 100_000 or quick) else 7
+            with deep_recursion(nodes):
+                rows.append((lib.name, timed(lambda: chain(lib, steps), repeats)))  # noqa: B023
+        print_rows(f"(b) chain y = y·a + b, {steps:,} steps ({nodes:,} nodes): build + backward", rows, nodes)
+        times = dict(rows)
+        summary[f"chain {steps:.0e}: microdiff / floats (forward loop)"] = times["microdiff"] / times["plain floats"]
+        for name in times:
+            if name.startswith("PyTorch"):
+                summary[f"chain {steps:.0e}: PyTorch / microdiff per node"] = times[name] / times["microdiff"]
+
+    terms = 100_000
+    rows = []
+    for lib in [*libs, FLOATS]:
+        with deep_recursion(2 * terms):
+            rows.append((lib.name, timed(lambda: wide_sum(lib, terms), 3)))  # noqa: B023
+    print_rows(f"(c) a wide sum of {terms:,} products: build + backward", rows, 4 * terms)
+
+    assert math.isclose(second_derivative_microdiff(), second_derivative_floats(), rel_tol=1e-9)
+    rows = [("microdiff", timed(second_derivative_microdiff, 3 if quick else 9))]
+    if torch is not None:
+        rows.append(("PyTorch 0-d", timed(second_derivative_torch, 3)))
+    rows.append(("plain floats", timed(second_derivative_floats, 9)))
+    print_rows("(d) second derivative of a degree-200 polynomial (Horner), d²y/dx² by reverse over reverse", rows)
+    print("    plain floats: y, y', y'' carried by hand through each step")
+
+    print("\n(e) memory per node, chain of 10,000 steps (tracemalloc; PyTorch's C++ memory is not seen)")
+    print(f"  {'library':<24}{'kept':>12}{'peak':>12}")
+    for lib in libs:
+        if lib.name.startswith("PyTorch"):
+            continue
+        with deep_recursion(20_010):
+            kept, peak = memory_per_node(lib, 10_000)
+        print(f"  {lib.name:<24}{kept:>8.0f} B/n{peak:>8.0f} B/n")
+        if lib.name == "microdiff":
+            summary["memory: bytes per node kept"] = kept
+            summary["memory: bytes per node at the peak of backward"] = peak
+
+    print("\nSummary against the targets of issue 6")
+    for key, value in summary.items():
+        print(f"  {key:<56}{value:10.2f}")
+
+
+if __name__ == "__main__":
+    main()
