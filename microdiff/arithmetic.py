@@ -26,8 +26,8 @@ class Arithmetic:
 
     # What a subclass provides ------------------------------------------------------------------------
 
-    def _apply(self: Number, op: Op, *others: Number) -> Number:
-        """The result of the fundamental ``op`` applied to ``self`` and ``others``."""
+    def _apply(self: Number, op: Op, other: Number | None = None) -> Number:
+        """The result of the fundamental ``op`` applied to ``self`` (and ``other``, for an op of two inputs)."""
         raise NotImplementedError
 
     def _lift(self: Number, x: Any) -> Number:

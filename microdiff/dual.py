@@ -40,8 +40,8 @@ class Dual(Arithmetic):
     def __repr__(self) -> str:
         return f"Dual(primal={self.primal!r}, tangent={self.tangent!r})"
 
-    def _apply(self, op: Op, *others: Dual) -> Dual:
-        inputs = (self, *others)
+    def _apply(self, op: Op, other: Dual | None = None) -> Dual:
+        inputs = (self,) if other is None else (self, other)
         primals = [number.primal for number in inputs]
         out = op.forward(*primals)
         local = op.local(*primals, out)

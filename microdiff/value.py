@@ -17,7 +17,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from microdiff.arithmetic import Arithmetic
-from microdiff.backprop import backpropagate, topological_order
+from microdiff.backprop import backpropagate, backpropagate_into_grad, collector_paused, topological_order
 from microdiff.composite import Composite
 from microdiff.ops import Op
 
@@ -77,13 +77,17 @@ class Value(Arithmetic):
 
     # Building the graph -------------------------------------------------------------------------------
 
-    def _apply(self, op: Op, *others: Value) -> Value:
-        inputs = (self, *others)
-        out = Value.__new__(Value)
-        out.data = op.forward(*[node.data for node in inputs])
+    def _apply(self, op: Op, other: Value | None = None) -> Value:
+        out = Value.__new__(Value)  # skips __init__'s checks: data comes from an operation, so it is a float
+        if other is None:
+            out.data = op.forward(self.data)
+            parents: tuple[Value, ...] = (self,)
+        else:
+            out.data = op.forward(self.data, other.data)
+            parents = (self, other)
         out.grad = 0.0
         if _recording.get():
-            out._op, out.parents = op, inputs
+            out._op, out.parents = op, parents
         else:
             out._op, out.parents = None, ()
         out.label = ""
@@ -110,13 +114,23 @@ class Value(Arithmetic):
         start afresh). Inner nodes show this pass's gradient. With ``create_graph=True`` the gradients
         are Values themselves, built from the graph, so they can be differentiated again.
         """
-        order = topological_order(self)
-        grads = backpropagate(order, create_graph)
-        for node in order:
-            grad = grads[node]
-            if node._op is None and not _is_zero(node.grad):
-                grad = node.grad + grad  # a leaf keeps what earlier passes left
-            node.grad = grad
+        with collector_paused():
+            order = topological_order(self)
+            earlier = [node.grad for node in order]
+            try:
+                if create_graph:
+                    grads = backpropagate(order, create_graph=True)
+                    for node in order:
+                        node.grad = grads[node]
+                else:
+                    backpropagate_into_grad(order)
+            except ArithmeticError:
+                for node, grad in zip(order, earlier):
+                    node.grad = grad  # a failed pass leaves every gradient as it was
+                raise
+            for node, grad in zip(order, earlier):
+                if node._op is None and not _is_zero(grad):
+                    node.grad = grad + node.grad  # a leaf keeps what earlier passes left
 
     def zero_grad(self) -> None:
         """Set ``grad`` to 0 on every node of this graph."""
@@ -143,5 +157,6 @@ def gradients(output: Value, inputs: Sequence[Value], create_graph: bool = False
     An input that ``output`` does not depend on gets 0.0. With ``create_graph=True`` each gradient is a
     ``Value`` that can be differentiated again.
     """
-    grads = backpropagate(topological_order(output), create_graph)
+    with collector_paused():
+        grads = backpropagate(topological_order(output), create_graph)
     return tuple(grads.get(node, 0.0) for node in inputs)
