@@ -6,6 +6,10 @@ through the same code below (the MLP, the chain, the sum are written once, over 
 library). ``gc.collect()`` runs before every timed run, so that one library's garbage is not collected on
 the next one's clock; collections that happen *during* a run are that library's own cost and are timed.
 
+The libraries are imported first and their objects frozen out of the collector's sight (``gc.freeze()``):
+PyTorch alone brings 165,000 objects, and every full collection would otherwise walk all of them (about
+70 ms each here) on whichever library's clock it fell, which measures the import, not the engine.
+
 Micrograd's topological sort is recursive, so for its deep graphs the recursion limit is raised; graphs
 that would take micrograd or PyTorch minutes (the million-node chain) are left out for them.
 """
@@ -219,6 +223,21 @@ def chain(lib: Library, steps: int) -> Any:
     return y
 
 
+def chain_by_hand(steps: int) -> tuple[float, float]:
+    """The chain's arithmetic in plain floats, backward pass included: keep each y, then walk back."""
+    a, b, y = 0.999, 0.5, 1.0
+    ys = []
+    for _ in range(steps):
+        ys.append(y)
+        y = y * a + b
+    upstream, grad_a, grad_b = 1.0, 0.0, 0.0
+    for y in reversed(ys):
+        grad_a += upstream * y
+        grad_b += upstream
+        upstream *= a
+    return grad_a, grad_b
+
+
 def wide_sum(lib: Library, terms: int) -> Any:
     xs = [lib.scalar(0.001 * i) for i in range(terms)]
     ws = [lib.scalar(1.0 - 0.001 * i) for i in range(terms)]
@@ -302,8 +321,13 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer repeats and no million-node chain")
     quick = parser.parse_args().quick
     libs = libraries()
+    gc.collect()
+    frozen = gc.get_freeze_count()
+    gc.freeze()
+    frozen = gc.get_freeze_count() - frozen
     summary: dict[str, float] = {}
     print(f"microdiff {microdiff.__version__}, Python {sys.version.split()[0]}, {'quick' if quick else 'full'} run")
+    print(f"{frozen:,} objects of the imported libraries frozen out of the garbage collector's sight.")
     print("Medians of wall time; '× microdiff' is the row's time over microdiff's (above 1: microdiff is faster).")
 
     rows = bench_mlp(libs, quick)
@@ -324,12 +348,18 @@ def main() -> None:
             repeats = 1 if steps >= 1_000_000 else 3 if (slow or steps >= 100_000 or quick) else 7
             with deep_recursion(nodes):
                 rows.append((lib.name, timed(lambda: chain(lib, steps), repeats)))  # noqa: B023
+        rows.append(("floats, backward by hand", timed(lambda: chain_by_hand(steps), 1 if steps >= 1_000_000 else 5)))  # noqa: B023
         print_rows(f"(b) chain y = y·a + b, {steps:,} steps ({nodes:,} nodes): build + backward", rows, nodes)
         times = dict(rows)
         summary[f"chain {steps:.0e}: microdiff / floats (forward loop)"] = times["microdiff"] / times["plain floats"]
+        summary[f"chain {steps:.0e}: microdiff / floats (backward by hand)"] = (
+            times["microdiff"] / times["floats, backward by hand"]
+        )
         for name in times:
             if name.startswith("PyTorch"):
                 summary[f"chain {steps:.0e}: PyTorch / microdiff per node"] = times[name] / times["microdiff"]
+
+    print("    plain floats: the forward loop alone; floats, backward by hand: each y kept, then the backward loop")
 
     terms = 100_000
     rows = []

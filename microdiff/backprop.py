@@ -112,14 +112,15 @@ def backpropagate_into_grad(order: list[Any]) -> None:
         if op is None:
             continue
         upstream = node.grad
+        parents = node.parents
         try:
-            if len(node.parents) == 2:
-                a, b = node.parents
+            if len(parents) == 2:
+                a, b = parents
                 da, db = op.local(a.data, b.data, node.data)
                 a.grad += upstream * da
                 b.grad += upstream * db
             else:
-                (a,) = node.parents
+                (a,) = parents
                 (da,) = op.local(a.data, node.data)
                 a.grad += upstream * da
         except ArithmeticError as error:
