@@ -326,7 +326,9 @@ def main() -> None:
     gc.freeze()
     frozen = gc.get_freeze_count() - frozen
     summary: dict[str, float] = {}
-    print(f"microdiff {microdiff.__version__}, Python {sys.version.split()[0]}, {'quick' if quick else 'full'} run")
+    where = microdiff.__file__.rsplit("/", 2)[0]
+    mode = "quick" if quick else "full"
+    print(f"microdiff {microdiff.__version__} ({where}), Python {sys.version.split()[0]}, {mode} run")
     print(f"{frozen:,} objects of the imported libraries frozen out of the garbage collector's sight.")
     print("Medians of wall time; '× microdiff' is the row's time over microdiff's (above 1: microdiff is faster).")
 
