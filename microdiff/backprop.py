@@ -1,8 +1,12 @@
 """Reverse mode: the topological sort and the chain rule, for any graph of nodes.
 
 A node here is anything with ``parents`` (its inputs), ``data`` and ``_op`` (an entry of the table in
-:mod:`microdiff.ops`, or ``None`` for a leaf). Both functions are loops over explicit stacks and lists,
+:mod:`microdiff.ops`, or ``None`` for a leaf). Every function is a loop over explicit stacks and lists,
 never recursion, so a chain of a million nodes needs no change to Python's recursion limit.
+
+:func:`backpropagate` is the chain rule as the lesson states it, for any use (floats, or Values with
+``create_graph=True``); :func:`backpropagate_into_grad` is the same walk for the common case, a plain
+``backward()`` on floats, with cheaper bookkeeping. Both take every derivative from the one table.
 """
 
 from __future__ import annotations

@@ -118,11 +118,11 @@ class Value(Arithmetic):
             order = topological_order(self)
             earlier = [node.grad for node in order]
             try:
-                if create_graph:
+                if create_graph:  # the gradients are Values, built by the general chain rule
                     grads = backpropagate(order, create_graph=True)
                     for node in order:
                         node.grad = grads[node]
-                else:
+                else:  # floats: the fast path writes this pass's gradient straight into each grad
                     backpropagate_into_grad(order)
             except ArithmeticError:
                 for node, grad in zip(order, earlier):
