@@ -5,6 +5,10 @@
 node. Marking happens after the composite is built, by walking back from its output to its inputs, so
 it costs nothing in the engine's hot path. Composites nest: a neuron's box can hold a tanh box.
 
+Only operation nodes are marked. A leaf belongs to no composite: a neuron's weights are shared by every
+call of the neuron, so they cannot belong to any one of them. A drawing places a leaf inside the
+innermost box that holds all of its uses, unless the leaf is one of that box's inputs.
+
 Use :func:`composite` as a decorator on a function (or method) whose ``Value`` arguments are the
 composite's inputs, or call :func:`mark_composite` after building a subgraph by hand.
 """
@@ -19,12 +23,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Composite:
-    """One use of a composite operation: its name, and the composite it sits inside (if any)."""
+    """One use of a composite operation: its name, its inputs, and the composite it sits inside (if any)."""
 
-    __slots__ = ("name", "parent")
+    __slots__ = ("name", "inputs", "parent")
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, inputs: Iterable[Any] = ()) -> None:
         self.name = name
+        self.inputs = frozenset(id(node) for node in inputs)  # ids: a box keeps no node alive
         self.parent: Composite | None = None
 
     def __repr__(self) -> str:
@@ -41,21 +46,21 @@ def _inputs_of(args: Iterable[Any]) -> list[Any]:
 
 
 def mark_composite(name: str, inputs: Iterable[Any], output: Any) -> Composite | None:
-    """Mark every node between ``inputs`` (excluded) and ``output`` (included) as one composite.
+    """Mark every operation node between ``inputs`` (excluded) and ``output`` (included) as one composite.
 
-    Nodes already in an inner composite stay there, and that composite is put inside this one.
+    Nodes already in an inner composite stay there, and that composite is put inside this one. Leaves
+    are passed by (see the module's docstring).
     Returns the new :class:`Composite`, or ``None`` when ``output`` is not a graph node with parents
     (a number, a ``Dual``, or a ``Value`` made under ``no_grad``).
     """
     if not getattr(output, "parents", None):
         return None
-    box = Composite(name)
-    boundary = {id(node) for node in inputs}
+    box = Composite(name, inputs)
     seen: set[int] = set()
     stack = [output]
     while stack:
         node = stack.pop()
-        if id(node) in boundary or id(node) in seen:
+        if id(node) in box.inputs or id(node) in seen or not node.parents:
             continue
         seen.add(id(node))
         if node.composite is None:

@@ -147,7 +147,7 @@ def draw(
     names = node_names(order)
     index = {node: i for i, node in enumerate(order)}
     marked = set(highlight)
-    shown = _Collapsed(order, collapse)
+    shown = _Collapsed(order, collapse, _placement(order))
     graph = Graph(
         name="computational_graph",
         graph_attr={"rankdir": rankdir, "fontname": FONT, "nodesep": "0.25", "ranksep": "0.35"},
@@ -206,13 +206,16 @@ class _Collapsed:
     one operation node named after the composite, fed by the composite's inputs from outside.
     """
 
-    def __init__(self, order: list[Value], collapse: bool | Iterable[str]) -> None:
+    def __init__(
+        self, order: list[Value], collapse: bool | Iterable[str], where: dict[Value, Composite | None]
+    ) -> None:
         names = None if collapse is True else set(collapse or ())
+        self.where = where
         self.owner: dict[Value, Composite] = {}  # node -> the outermost collapsed composite around it
         self.output: dict[Composite, Value] = {}  # its last node in topological order is its output
         for node in order:
             outermost = None
-            for box in _chain(node.composite):
+            for box in _chain(where[node]):
                 if names is None or box.name in names:
                     outermost = box
             if outermost is not None:
@@ -234,7 +237,7 @@ class _Collapsed:
     def outer_composite(self, node: Value) -> Composite | None:
         """The innermost box drawn around ``node``: outside its collapsed composite, if it has one."""
         collapsed = self.collapsed_at(node)
-        return collapsed.parent if collapsed else node.composite
+        return collapsed.parent if collapsed else self.where[node]
 
     def inputs(self, node: Value) -> list[Value]:
         """The nodes drawn as ``node``'s inputs: its parents, or a collapsed composite's inputs."""
@@ -244,6 +247,30 @@ class _Collapsed:
         members = [n for n, owner in self.owner.items() if owner is box]
         outside = [parent for member in members for parent in member.parents if self.owner.get(parent) is not box]
         return list(dict.fromkeys(self.shown_as(parent) for parent in outside))
+
+
+def _placement(order: list[Value]) -> dict[Value, Composite | None]:
+    """The innermost box each node is drawn in.
+
+    An operation's node sits in its own composite. A leaf (a weight, a constant) belongs to none, so it
+    is drawn in the innermost box around all of its uses — a neuron's weights inside the neuron, the 1 of
+    a sigmoid inside the sigmoid — except that it stays outside a box whose input it is.
+    """
+    uses: dict[Value, list[Composite | None]] = {}
+    for node in order:
+        for parent in node.parents:
+            uses.setdefault(parent, []).append(node.composite)
+    where: dict[Value, Composite | None] = {}
+    for node in order:
+        if node.parents or node not in uses:
+            where[node] = node.composite
+            continue
+        chains = [_chain(box) for box in uses[node]]
+        box = next((box for box in chains[0] if all(box in chain for chain in chains[1:])), None)
+        while box is not None and id(node) in box.inputs:
+            box = box.parent
+        where[node] = box
+    return where
 
 
 def _chain(box: Composite | None) -> list[Composite]:

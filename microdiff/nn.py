@@ -122,7 +122,8 @@ class Neuron(Module):
     Weights start uniform in [-1, 1] (micrograd's choice, which suits networks this small) and the bias
     at 0. ``seed`` is an int, or a ``random.Random`` shared by a whole network.
     Each call's operations are marked as one composite named "neuron", so a drawing shows one box per
-    neuron; the inputs, weights and bias go in as the box's inputs.
+    neuron; its inputs stay outside the box, and its weights and bias (leaves shared by every call, so
+    marked with none) are drawn inside it, the box that holds all their uses.
     """
 
     def __init__(self, nin: int, activation: Activation = "relu", seed: Seed = 0) -> None:
@@ -142,7 +143,7 @@ class Neuron(Module):
         for w, xi in zip(self.w, xs):
             total = total + w * xi
         out = ACTIVATIONS[self.activation](total)
-        mark_composite("neuron", [*xs, *self.w, self.b], out)
+        mark_composite("neuron", xs, out)
         return out
 
     def parameters(self) -> list[Value]:

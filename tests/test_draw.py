@@ -102,6 +102,26 @@ def test_the_seeds_sigmoid_sits_in_a_box_with_its_four_operations():
     assert "z = 0 grad 0.25" in [" ".join(texts) for texts, _ in nodes.values()]
 
 
+def test_a_neurons_weights_sit_in_its_box_and_its_inputs_outside():
+    """Leaves belong to no composite; a drawing puts them in the innermost box around all their uses."""
+    from microdiff.nn import Layer
+
+    x = [Value(1.0, label="x0"), Value(-2.0, label="x1")]
+    outs = Layer(2, 2, activation="relu", seed=1)(x)
+    total = outs[0] + outs[1]
+    total.backward()
+    nodes = rendered(draw(total))
+    boxes = [box for name, (texts, box) in nodes.items() if name.startswith("cluster") and texts == ["neuron"]]
+    assert len(boxes) == 2
+    values = [(texts[0], bbox) for name, (texts, bbox) in nodes.items() if name.startswith("n")]
+    weights = [bbox for text, bbox in values if text[0] in "wb"]
+    assert len(weights) == 6  # w0, w1, b for each neuron
+    for bbox in weights:
+        assert sum(inside(bbox, box) for box in boxes) == 1  # in exactly one neuron's box
+    inputs = [bbox for text, bbox in values if text in ("x0", "x1")]
+    assert len(inputs) == 2 and not any(inside(bbox, box) for bbox in inputs for box in boxes)
+
+
 def test_nested_composites_nest_their_boxes_and_collapse_to_one_node():
     x = Value(0.5, label="x")
     out = x.tanh()  # tanh is built with a subtraction, which is a composite of its own

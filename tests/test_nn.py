@@ -178,7 +178,7 @@ def test_unknown_activation_is_refused():
         Neuron(2, activation="softsign")
 
 
-def test_each_neuron_call_is_one_composite_box_with_its_parameters_and_inputs_outside():
+def test_each_neuron_call_is_one_composite_box_and_marks_no_leaf():
     neuron = Neuron(2, activation="sigmoid")
     x = [Value(1.0), Value(2.0)]
     out = neuron(x)
