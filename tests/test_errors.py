@@ -1,5 +1,8 @@
 """Bad input gets a clear error that names the operation and the value."""
 
+import subprocess
+import sys
+
 import pytest
 
 from microdiff import Dual, Value
@@ -68,8 +71,5 @@ def test_the_core_imports_without_graphviz_and_drawing_says_how_to_get_it():
         "try:\n    microdiff.draw(microdiff.Value(1))\n"
         "except ModuleNotFoundError as error:\n    print(error)\n"
     )
-    import subprocess
-    import sys
-
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "pip install 'microdiff[viz]'" in result.stdout
