@@ -54,8 +54,8 @@ lessons: $(STAMP) dot
 	$(BIN)/jupyter lab notebooks/
 
 lint: $(STAMP)
-	$(BIN)/python -m ruff check microdiff tests
-	$(BIN)/python -m ruff format --check microdiff tests
+	$(BIN)/python -m ruff check microdiff tests benchmarks
+	$(BIN)/python -m ruff format --check microdiff tests benchmarks
 	$(BIN)/python -m mypy
 
 clean:
