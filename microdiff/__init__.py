@@ -13,7 +13,7 @@ from microdiff.composite import composite, mark_composite
 from microdiff.dual import Dual, jvp
 from microdiff.functional import grad, value_and_grad
 from microdiff.ops import OPS, Op
-from microdiff.value import Constant, Value, gradients, no_grad
+from microdiff.value import Constant, Value, enable_grad, gradients, no_grad
 
 try:  # drawing needs the optional graphviz package (pip install 'microdiff[viz]')
     from microdiff.draw import draw
@@ -40,6 +40,7 @@ __all__ = [
     "backward_steps",
     "composite",
     "draw",
+    "enable_grad",
     "grad",
     "gradcheck",
     "gradients",

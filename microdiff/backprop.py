@@ -69,8 +69,8 @@ def topological_order(root: Any) -> list[Any]:
     return order
 
 
-def backpropagate(order: list[Any], create_graph: bool = False) -> dict[Any, Any]:
-    """The gradient of the last node of ``order`` with respect to every node in it.
+def backpropagate(order: list[Any], create_graph: bool = False, seed: Any = 1.0) -> dict[Any, Any]:
+    """The gradient of the last node of ``order`` (whose own gradient is ``seed``) with respect to every node.
 
     Walking ``order`` backwards, each node's gradient is complete before it is used (all the nodes
     that use it come later in ``order``). For each input of the node, the chain rule gives
@@ -80,10 +80,10 @@ def backpropagate(order: list[Any], create_graph: bool = False) -> dict[Any, Any
     and a node used more than once adds up the contributions from each use.
 
     With ``create_graph=True`` the local derivatives are computed from the nodes themselves instead
-    of their floats, so every gradient is a graph node that can be differentiated again.
+    of their floats, so every gradient is a graph node that can be differentiated again (given a node
+    as ``seed``, even where every local derivative on the way is a plain number, as through ``+``).
     """
-    root = order[-1]
-    grads: dict[Any, Any] = {root: 1.0}
+    grads: dict[Any, Any] = {order[-1]: seed}
     for node in reversed(order):
         op = node._op
         if op is None:

@@ -45,8 +45,8 @@ class Dual(Arithmetic):
         primals = [number.primal for number in inputs]
         out = op.forward(*primals)
         local = op.local(*primals, out)
-        # An input with tangent 0 (a constant) contributes nothing, and its local derivative is not even
-        # looked at: it may not exist, as d(aᵇ)/db for a < 0 in x ** 2 at x = -1 (JAX's "symbolic zero").
+        # An input with tangent 0 (a constant) contributes nothing, so its local derivative is skipped
+        # rather than multiplied by 0: it may be NaN, as d(aᵇ)/db for a < 0 in x ** 2 at x = -1.
         tangent = sum(derivative * number.tangent for derivative, number in zip(local, inputs) if number.tangent)
         return Dual(out, tangent)
 

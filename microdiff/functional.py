@@ -13,7 +13,7 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from microdiff.value import Value, gradients
+from microdiff.value import Value, enable_grad, gradients
 
 
 def _positions(argnums: int | Sequence[int]) -> tuple[int, ...]:
@@ -43,9 +43,10 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> C
     def value_and_derivative(*args: Any) -> tuple[Any, Any]:
         nested = any(isinstance(arg, Value) for arg in args)
         variables = list(args)
-        for i in positions:
-            variables[i] = _variable(args[i])
-        out = f(*variables)
+        with enable_grad():  # even inside no_grad: a derivative needs its graph
+            for i in positions:
+                variables[i] = _variable(args[i])
+            out = f(*variables)
         if isinstance(out, Value):
             grads = gradients(out, [variables[i] for i in positions], create_graph=nested)
         elif isinstance(out, (int, float)):

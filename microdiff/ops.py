@@ -84,6 +84,14 @@ def _pow(a: float, b: float) -> float:
         raise OverflowError(f"pow: {a!r} ** {b!r} overflows a float") from None
 
 
+def _pow_base_slope(a: Any, b: Any) -> Any:
+    """d(a^b)/da = b·a^(b−1), which at a = 0 divides by 0 when b < 1: there the slope is 0 for b = 0
+    (a⁰ = 1 for every a) and +∞ for 0 < b < 1 (as for √a at 0)."""
+    if _number(a) == 0.0 and _number(b) < 1.0:
+        return 0.0 if _number(b) == 0.0 else math.inf
+    return b * a ** (b - 1.0)
+
+
 def _pow_exponent_slope(a: Any, out: Any) -> Any:
     """d(a^b)/db = a^b · ln a, which exists for a > 0; for a = 0 the power is 0 for every b > 0."""
     base = _number(a)
@@ -115,10 +123,10 @@ EXP = Op("exp", "exp", _exp, lambda a, out: (out,))
 LOG = Op("log", "log", _log, lambda a, out: (a**-1.0,))
 
 #: aᵇ;  d/da = b·aᵇ⁻¹,  d/db = aᵇ·ln a
-POW = Op("pow", "^", _pow, lambda a, b, out: (b * a ** (b - 1.0), _pow_exponent_slope(a, out)))
+POW = Op("pow", "^", _pow, lambda a, b, out: (_pow_base_slope(a, b), _pow_exponent_slope(a, out)))
 
-#: max(a, 0);  d/da = 1 for a > 0, else 0 (0 at the kink, by convention)
-RELU = Op("relu", "relu", lambda a: a if a > 0.0 else 0.0, lambda a, out: (1.0 if _number(a) > 0.0 else 0.0,))
+#: max(a, 0) (NaN stays NaN);  d/da = 1 for a > 0, else 0 (0 at the kink, by convention)
+RELU = Op("relu", "relu", lambda a: 0.0 if a <= 0.0 else a, lambda a, out: (1.0 if _number(a) > 0.0 else 0.0,))
 
 #: Every fundamental operation, by name.
 OPS: dict[str, Op] = {op.name: op for op in (ADD, NEG, MUL, RECIPROCAL, EXP, LOG, POW, RELU)}

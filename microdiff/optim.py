@@ -36,7 +36,8 @@ class SGD:
     def step(self) -> None:
         """Move every parameter by −lr × (its gradient, plus weight decay and momentum)."""
         for i, p in enumerate(self.params):
-            g = p.grad + self.weight_decay * p.data
+            grad = p.grad.data if isinstance(p.grad, Value) else p.grad  # after backward(create_graph=True)
+            g = grad + self.weight_decay * p.data
             v = self.momentum * self.velocity[i] + g
             self.velocity[i] = v
             p.data -= self.lr * v

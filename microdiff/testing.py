@@ -59,7 +59,7 @@ _FLOAT: dict[str, Callable[..., float]] = {
 
 UNARY = ("neg", "reciprocal", "exp", "log", "relu", "sigmoid", "tanh")
 BINARY = ("add", "sub", "mul", "div", "pow")
-EXPONENTS = (2.0, 3.0, -1.0, 0.5, 1.5, -2.0)
+EXPONENTS = (2.0, 3.0, 1.0, 0.0, -1.0, 0.5, 1.5, -2.0)
 LIMIT = 1e4
 
 
@@ -79,7 +79,7 @@ def _allowed(step: Step, a: float, b: float | None = None) -> bool:
     if name == "pow":
         assert b is not None
         if step.exponent is not None and b.is_integer():
-            return abs(a) > 0.1 or b > 0  # no negative power of a value near 0
+            return abs(a) > 0.1 or b >= 0  # no negative power of a value near 0
         return a > 0.1 and abs(b) < 4.0  # a variable exponent is never exactly an integer
     return True
 

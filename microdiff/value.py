@@ -14,7 +14,7 @@ collector to track, and measured, that cost about a quarter of a training step.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -27,17 +27,29 @@ _recording: ContextVar[bool] = ContextVar("microdiff_recording", default=True)
 
 
 @contextmanager
-def no_grad() -> Iterator[None]:
+def _recording_set(on: bool) -> Iterator[None]:
+    token = _recording.set(on)
+    try:
+        yield
+    finally:
+        _recording.reset(token)
+
+
+def no_grad() -> AbstractContextManager[None]:
     """Within this block, operations build no graph: their results have no parents.
 
     Use it for work that needs values only (evaluating a model, an optimizer's update). The flag is a
     context variable, so one thread's ``no_grad`` leaves another thread's graph building alone.
     """
-    token = _recording.set(False)
-    try:
-        yield
-    finally:
-        _recording.reset(token)
+    return _recording_set(False)
+
+
+def enable_grad() -> AbstractContextManager[None]:
+    """Within this block, operations build a graph again, even inside ``no_grad``.
+
+    ``grad``, ``value_and_grad`` and ``gradcheck`` use it: a derivative needs its graph, wherever it is asked for.
+    """
+    return _recording_set(True)
 
 
 class Value(Arithmetic):
@@ -124,7 +136,8 @@ class Value(Arithmetic):
             earlier = [node.grad for node in order]
             try:
                 if create_graph:  # the gradients are Values, built by the general chain rule
-                    grads = backpropagate(order, create_graph=True)
+                    with enable_grad():
+                        grads = backpropagate(order, create_graph=True, seed=Constant(1.0))
                     for node in order:
                         node.grad = grads[node]
                 else:  # floats: the fast path writes this pass's gradient straight into each grad
@@ -163,5 +176,9 @@ def gradients(output: Value, inputs: Sequence[Value], create_graph: bool = False
     ``Value`` that can be differentiated again.
     """
     with collector_paused():
-        grads = backpropagate(topological_order(output), create_graph)
+        if create_graph:
+            with enable_grad():
+                grads = backpropagate(topological_order(output), True, Constant(1.0))
+        else:
+            grads = backpropagate(topological_order(output))
     return tuple(grads.get(node, 0.0) for node in inputs)

@@ -1,11 +1,12 @@
 """The semantics of backward(): every node's gradient, exact accumulation, deep graphs, no_grad."""
 
+import math
 import sys
 import threading
 
 import pytest
 
-from microdiff import Value, gradients, no_grad
+from microdiff import Value, grad, gradients, no_grad
 from microdiff.backprop import topological_order
 
 
@@ -133,8 +134,50 @@ def test_create_graph_gives_differentiable_gradients():
     assert second == 18.0  # 6x
 
 
-def test_backward_error_names_the_operation():
-    x = Value(0.0)
-    y = x**0.5  # the value exists, the slope does not
-    with pytest.raises(ZeroDivisionError, match=r"backward through pow\(0\.0, 0\.5\)"):
+def test_backward_error_names_the_operation_and_leaves_gradients_alone():
+    x = Value(5e-324)  # the smallest float: x ** 0.01 exists, its slope 0.01 · x ** -0.99 overflows
+    y = x**0.01
+    with pytest.raises(OverflowError, match=r"backward through pow\(5e-324, 0\.01\)"):
         y.backward()
+    assert (x.grad, y.grad) == (0.0, 0.0)
+
+
+@pytest.mark.parametrize(
+    "build, x, slope",
+    [
+        (lambda x: x**0, 0.0, 0.0),  # a⁰ = 1 everywhere
+        (lambda x: x**1, 0.0, 1.0),
+        (lambda x: x**2, 0.0, 0.0),
+        (lambda x: x**0.5, 0.0, math.inf),  # √x rises vertically at 0
+        (lambda x: 0.0**x, 0.5, 0.0),  # 0ˣ = 0 for every x > 0
+        (lambda x: 0.0**x, 0.0, 0.0),
+    ],
+)
+def test_powers_at_base_zero_have_their_one_sided_slopes(build, x, slope):
+    variable = Value(x)
+    build(variable).backward()
+    assert variable.grad == slope
+
+
+def test_create_graph_gradients_are_values_even_through_addition_only():
+    x = Value(2.0)
+    (x + 3).backward(create_graph=True)
+    assert isinstance(x.grad, Value) and x.grad.data == 1.0
+    x.grad.backward()  # a constant: its own derivative with respect to x is 0
+    assert x.grad.data == 1.0
+
+
+def test_higher_derivatives_at_zero():
+    assert grad(grad(lambda x: x**1))(0.0) == 0.0
+    assert grad(grad(grad(lambda x: x**2)))(0.0) == 0.0
+    assert grad(grad(grad(lambda x: x**3)))(0.0) == 6.0
+
+
+def test_grad_and_create_graph_work_inside_no_grad():
+    x = Value(3.0)
+    y = x * x
+    with no_grad():
+        assert grad(lambda x: x * x)(3.0) == 6.0
+        assert grad(grad(lambda x: x**3))(2.0) == 12.0
+        (slope,) = gradients(y, [x], create_graph=True)
+    assert slope.data == 6.0 and gradients(slope, [x]) == (2.0,)  # the derivative's graph was recorded

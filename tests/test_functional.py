@@ -112,3 +112,15 @@ def test_gradcheck_reports_a_wrong_derivative_as_a_table():
     assert "3" in row_x and "6" in row_x and row_x.endswith("<-")
     row_y = next(line for line in table.splitlines() if line.strip().startswith("x1"))
     assert not row_y.endswith("<-")
+
+
+@pytest.mark.parametrize(
+    "f", [lambda x: x + float("nan"), lambda x: (x * 1e200) * (x * 1e200)], ids=["nan", "overflow to inf"]
+)
+def test_gradcheck_fails_when_a_gradient_is_not_a_number(f):
+    with pytest.raises(GradcheckError):
+        gradcheck(f, [1.0])
+
+
+def test_relu_keeps_nan():
+    assert math.isnan(Value(math.nan).relu().data)

@@ -321,3 +321,10 @@ def test_sgd_step_with_weight_decay_and_momentum():
     assert w.data == pytest.approx(1.88 - 0.1788)
     optimizer.zero_grad()
     assert w.grad == 0.0
+
+
+def test_sgd_steps_on_the_number_when_gradients_are_values():
+    w = Value(3.0)
+    (w * w).backward(create_graph=True)  # w.grad is the Value 6
+    SGD([w], lr=0.1).step()
+    assert type(w.data) is float and w.data == pytest.approx(2.4)
