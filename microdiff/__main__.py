@@ -13,21 +13,17 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("demo", "graph", "explore")
-MODULES = {"demo": "microdiff.demo", "graph": "microdiff.graph_command", "explore": "microdiff.explore"}
+COMMANDS = {"demo": "microdiff.demo", "graph": "microdiff.graph_command", "explore": "microdiff.explore"}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m microdiff", description=__doc__.splitlines()[0])
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMANDS:
-        try:
-            module = importlib.import_module(MODULES[name])
-        except ModuleNotFoundError as error:
-            if error.name != MODULES[name]:
-                raise
-            continue  # a command still being written
-        module.add_parser(subparsers)
+    try:
+        for module in COMMANDS.values():
+            importlib.import_module(module).add_parser(subparsers)
+    except ModuleNotFoundError as missing:  # drawing and plotting are optional extras
+        raise SystemExit(f"python -m microdiff needs {missing.name}: pip install 'microdiff[viz,plot]'") from None
     args = parser.parse_args(argv)
     return int(args.func(args) or 0)
 

@@ -1,8 +1,8 @@
 """``python -m microdiff demo``: train a small network on two moons and draw what it learned.
 
 The recipe is micrograd's: a 2-16-16-1 relu MLP, 100 two-moons points, the hinge loss, a little L2
-weight decay, and plain SGD whose learning rate falls linearly from 1.0 to 0.1. Four files go to
-``--out``:
+weight decay, and plain SGD whose learning rate falls linearly from 1.0 towards 0.1 (1 − 0.9·k/steps at
+step k + 1, micrograd's schedule). Four files go to ``--out``:
 
 * ``decision_boundary.png`` — the plane coloured by the network's score, the boundary (score 0), the data;
 * ``loss.png`` — the loss and the accuracy at each step;
@@ -36,7 +36,7 @@ def add_parser(subparsers: Any) -> None:
         "demo",
         help="train an MLP on two moons and write pictures",
         description="Train a 2-16-16-1 MLP on 100 two-moons points with the hinge loss and SGD, print its progress, "
-        "and write decision_boundary.png, loss.png and neuron_graph.png to --out.",
+        "and write decision_boundary.png, loss.png, neuron_graph.png and the training explorer explorer.html to --out.",
     )
     parser.add_argument("--out", default="out", help="folder for the pictures (default: out)")
     parser.add_argument("--steps", type=int, default=50, help="training steps (default: 50)")

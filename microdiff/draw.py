@@ -143,6 +143,8 @@ def draw(
     number of significant digits. ``grads`` shows these gradients instead of each node's ``.grad``
     (a value missing from it shows ``grad ?``): the backward stepper uses it to draw a pass half done.
     """
+    if not isinstance(root, Value):
+        raise TypeError(f"draw needs a Value, not {type(root).__name__}")
     order = topological_order(root)
     names = node_names(order)
     index = {node: i for i, node in enumerate(order)}

@@ -13,6 +13,7 @@ lesson of forward against reverse mode.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from numbers import Real
 from typing import Any
 
 from microdiff.arithmetic import Arithmetic
@@ -30,9 +31,9 @@ class Dual(Arithmetic):
 
     __slots__ = ("primal", "tangent")
 
-    def __init__(self, primal: float, tangent: float = 0.0) -> None:
+    def __init__(self, primal: float | Real, tangent: float | Real = 0.0) -> None:
         for name, number in (("primal", primal), ("tangent", tangent)):
-            if not isinstance(number, (int, float)):
+            if not isinstance(number, (int, float, Real)):
                 raise TypeError(f"Dual needs an int or a float as {name}, not {type(number).__name__}: {number!r}")
         self.primal = float(primal)
         self.tangent = float(tangent)
@@ -53,7 +54,7 @@ class Dual(Arithmetic):
     def _lift(self, x: Any) -> Any:
         if isinstance(x, Dual):
             return x
-        if isinstance(x, (int, float)):
+        if isinstance(x, (int, float, Real)):  # Real admits numpy's float32, Fraction…
             return Dual(x)
         return NotImplemented
 

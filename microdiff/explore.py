@@ -59,7 +59,7 @@ from microdiff.losses import cross_entropy, hinge_loss
 from microdiff.nn import MLP, Module
 from microdiff.optim import SGD
 from microdiff.training import Loss, accuracy, train
-from microdiff.value import Constant, Value, gradients, no_grad
+from microdiff.value import Value, gradients, no_grad
 
 #: Cells per side of the grid on which the decision regions are recorded.
 GRID = 40
@@ -440,7 +440,7 @@ def make_tape(
             nodes.append(["p", param_index[id(node)]])
         elif id(node) in input_index:
             nodes.append(["x", input_index[id(node)]])
-        elif isinstance(node, Constant) or not node.parents:
+        else:  # a constant, such as the 1 of the hinge loss
             nodes.append(["c", node.data])
     missing = [o for o in outputs if id(o) not in index]
     if missing:
@@ -578,16 +578,33 @@ def add_parser(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
+def _hidden_sizes(text: str) -> list[int] | None:
+    """``"16,16"`` as ``[16, 16]``; ``None`` when it is not a list of whole numbers of at least 1."""
+    try:
+        sizes = [int(part) for part in text.split(",")]
+    except ValueError:
+        return None
+    return sizes if all(size >= 1 for size in sizes) else None
+
+
 def run(args: argparse.Namespace) -> int:
     """Make the data, train while recording, write the page."""
     from microdiff import datasets
 
-    if args.steps < 1:
-        raise SystemExit("microdiff explore: error: --steps must be at least 1")
     settings = DATASETS[args.dataset]
+    sizes = _hidden_sizes(args.hidden) if args.hidden else settings["sizes"]
+    for bad, message in [
+        (args.steps < 1, "--steps must be at least 1"),
+        (args.points < 10, "--points must be at least 10"),
+        (args.every is not None and args.every < 1, "--every must be at least 1"),
+        (args.lr is not None and not args.lr > 0, "--lr must be greater than 0"),
+        (sizes is None, f"--hidden takes sizes of at least 1 separated by commas, e.g. 16,16; got {args.hidden!r}"),
+    ]:
+        if bad:
+            raise SystemExit(f"microdiff explore: error: {message}")
+    assert sizes is not None
     make = getattr(datasets, f"make_{args.dataset}")  # make_moons, make_circles, make_xor, make_spiral
     points, labels = make(args.points, seed=args.seed)
-    sizes = [int(s) for s in args.hidden.split(",")] if args.hidden else settings["sizes"]
     classes = len(set(labels))
     model = MLP(2, [*sizes, 1 if classes == 2 else classes], activation="relu", seed=args.seed)
     start = time.perf_counter()
@@ -606,7 +623,7 @@ def run(args: argparse.Namespace) -> int:
         points,
         labels,
         steps=args.steps,
-        lr=args.lr or settings["lr"],
+        lr=settings["lr"] if args.lr is None else args.lr,
         every=args.every,
         title=f"{args.dataset}: {model}",
         on_step=progress,

@@ -192,6 +192,8 @@ class MLP(Module):
     """
 
     def __init__(self, nin: int, nouts: Sequence[int], activation: Activation = "relu", seed: Seed = 0) -> None:
+        if not nouts:
+            raise ValueError("MLP needs at least one layer size in nouts, e.g. MLP(2, [16, 16, 1])")
         rng = _random(seed)
         sizes = [nin, *nouts]
         last = len(nouts) - 1

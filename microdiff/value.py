@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
+from numbers import Real
 from typing import Any
 
 from microdiff.arithmetic import Arithmetic
@@ -69,8 +70,8 @@ class Value(Arithmetic):
     label: str
     composite: Composite | None
 
-    def __init__(self, data: float, label: str = "") -> None:
-        if not isinstance(data, (int, float)):
+    def __init__(self, data: float | Real, label: str = "") -> None:
+        if not isinstance(data, (int, float, Real)):
             raise TypeError(f"Value needs an int or a float, not {type(data).__name__}: {data!r}")
         self.data = float(data)
         self.grad = 0.0
@@ -114,7 +115,7 @@ class Value(Arithmetic):
     def _lift(self, x: Any) -> Any:
         if isinstance(x, Value):
             return x
-        if isinstance(x, (int, float)):
+        if isinstance(x, (int, float, Real)):  # Real admits numpy's float32, Fraction…
             return Constant(x)
         return NotImplemented
 

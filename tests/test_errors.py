@@ -73,3 +73,25 @@ def test_the_core_imports_without_graphviz_and_drawing_says_how_to_get_it():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "pip install 'microdiff[viz]'" in result.stdout
+
+
+def test_any_real_number_is_accepted_as_a_float():
+    from fractions import Fraction
+
+    assert Value(Fraction(1, 2)).data == 0.5
+    assert (Value(1.0) * Fraction(1, 4)).data == 0.25
+    assert Value(True).data == 1.0  # a bool is an int in Python
+
+
+def test_drawing_something_that_is_not_a_value_says_so():
+    from microdiff import draw
+
+    with pytest.raises(TypeError, match="draw needs a Value, not Dual"):
+        draw(Dual(1.0, 1.0))
+
+
+def test_an_mlp_without_layers_is_refused():
+    from microdiff.nn import MLP
+
+    with pytest.raises(ValueError, match="at least one layer size"):
+        MLP(2, [])

@@ -319,3 +319,24 @@ def test_values_are_leaves_so_the_point_gets_a_gradient():
     root, outputs, xs = point_graph(model, hinge_loss, (0.5, -0.5), 1, binary=True)
     assert all(isinstance(x, Value) and x.label == f"x{j}" for j, x in enumerate(xs))
     assert root.data == hinge_loss([outputs[0]], [1]).data
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--steps", "0"], "--steps must be at least 1"),
+        (["--points", "0"], "--points must be at least 10"),
+        (["--dataset", "spiral", "--points", "2"], "--points must be at least 10"),
+        (["--every", "-1"], "--every must be at least 1"),
+        (["--lr", "0"], "--lr must be greater than 0"),
+        (["--hidden", "16,"], "--hidden takes sizes"),
+        (["--hidden", "0"], "--hidden takes sizes"),
+    ],
+)
+def test_the_command_refuses_bad_arguments_in_one_line(arguments, message, tmp_path):
+    from microdiff.__main__ import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["explore", *arguments, "-o", str(tmp_path / "page.html")])
+    assert str(stopped.value).startswith("microdiff explore: error: ") and message in str(stopped.value)
+    assert not (tmp_path / "page.html").exists()
