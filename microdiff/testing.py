@@ -21,12 +21,13 @@ functions, on something else entirely, such as sympy symbols.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from hypothesis import strategies as st
+
+from microdiff.value import Value, no_grad
 
 #: How each operation is written, as a function of its operands (Value, Dual, or anything alike).
 METHODS: dict[str, Callable[..., Any]] = {
@@ -42,19 +43,6 @@ METHODS: dict[str, Callable[..., Any]] = {
     "relu": lambda a: a.relu(),
     "sigmoid": lambda a: a.sigmoid(),
     "tanh": lambda a: a.tanh(),
-}
-
-#: The same operations on floats, used while drawing to keep each step inside its domain.
-_FLOAT: dict[str, Callable[..., float]] = {
-    **{name: METHODS[name] for name in ("add", "sub", "mul", "neg")},
-    "div": lambda a, b: a / b,
-    "pow": lambda a, b: a**b,
-    "reciprocal": lambda a: 1.0 / a,
-    "exp": math.exp,
-    "log": math.log,
-    "relu": lambda a: max(a, 0.0),
-    "sigmoid": lambda a: 1.0 / (1.0 + math.exp(-a)),
-    "tanh": math.tanh,
 }
 
 UNARY = ("neg", "reciprocal", "exp", "log", "relu", "sigmoid", "tanh")
@@ -82,6 +70,12 @@ def _allowed(step: Step, a: float, b: float | None = None) -> bool:
             return abs(a) > 0.1 or a == 0.0 or b >= 2  # near 0, a power's higher derivatives blow up
         return a > 0.1 and abs(b) < 4.0  # a variable exponent is never exactly an integer
     return True
+
+
+def _value_of(op: str, operands: list[float]) -> float:
+    """The float that ``op`` gives on ``operands``, computed by microdiff itself (no graph kept)."""
+    with no_grad():
+        return METHODS[op](Value(operands[0]), *operands[1:]).data
 
 
 @dataclass(frozen=True)
@@ -160,7 +154,7 @@ def expressions(
         else:
             step = Step(op, (a, draw(st.integers(0, len(values) - 1))))
         operands = [values[i] for i in step.operands] + ([step.exponent] if step.exponent is not None else [])
-        result = _FLOAT[op](*operands) if _allowed(step, *operands) else None
+        result = _value_of(op, operands) if _allowed(step, *operands) else None
         if result is None or not abs(result) < LIMIT:
             step = Step("add", (a, len(values) - 1))
             result = values[a] + values[-1]
