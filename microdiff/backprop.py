@@ -1,8 +1,9 @@
 """Reverse mode: the topological sort and the chain rule, for any graph of nodes.
 
 A node here is anything with ``parents`` (its inputs), ``data`` and ``_op`` (an entry of the table in
-:mod:`microdiff.ops`, or ``None`` for a leaf). Every function is a loop over explicit stacks and lists,
-never recursion, so a chain of a million nodes needs no change to Python's recursion limit.
+:mod:`microdiff.ops`, or ``None`` for a leaf); the fast path reads a ``Value``'s two input slots.
+Every function is a loop over explicit stacks and lists, never recursion, so a chain of a million
+nodes needs no change to Python's recursion limit.
 
 :func:`backpropagate` is the chain rule as the lesson states it, for any use (floats, or Values with
 ``create_graph=True``); :func:`backpropagate_into_grad` is the same walk for the common case, a plain
@@ -106,7 +107,8 @@ def backpropagate_into_grad(order: list[Any]) -> None:
 
     The same walk and the same chain rule, with the local derivatives from the same table; only the
     bookkeeping is cheaper. Each node's ``grad`` holds its gradient (no dictionary), and the loop over
-    a node's inputs is written out, since every fundamental operation has two inputs or one.
+    a node's inputs is written out, reading a ``Value``'s two input slots directly, since every
+    fundamental operation has two inputs or one.
     """
     for node in order:
         node.grad = 0.0
@@ -116,17 +118,15 @@ def backpropagate_into_grad(order: list[Any]) -> None:
         if op is None:
             continue
         upstream = node.grad
-        parents = node.parents
+        a, b = node._first, node._second
         try:
-            if len(parents) == 2:
-                a, b = parents
+            if b is None:
+                (da,) = op.local(a.data, node.data)
+                a.grad += upstream * da
+            else:
                 da, db = op.local(a.data, b.data, node.data)
                 a.grad += upstream * da
                 b.grad += upstream * db
-            else:
-                (a,) = parents
-                (da,) = op.local(a.data, node.data)
-                a.grad += upstream * da
         except ArithmeticError as error:
             raise _naming(error, node) from error
 
