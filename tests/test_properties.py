@@ -11,15 +11,11 @@ import sympy
 from hypothesis import given
 
 from microdiff import Value, gradcheck, gradients, jvp
-from microdiff.testing import Expression, expressions
+from microdiff.testing import METHODS, Expression, expressions
 
 SYMPY = {
-    "add": lambda a, b: a + b,
-    "sub": lambda a, b: a - b,
-    "mul": lambda a, b: a * b,
-    "div": lambda a, b: a / b,
+    **METHODS,  # the operators are the same; the functions are sympy's
     "pow": lambda a, b: a ** sympy.nsimplify(b) if isinstance(b, float) else a**b,
-    "neg": lambda a: -a,
     "reciprocal": lambda a: 1 / a,
     "exp": sympy.exp,
     "log": sympy.log,

@@ -10,17 +10,12 @@ from conftest import require
 from hypothesis import given
 
 from microdiff import Value, gradients
-from microdiff.testing import expressions
+from microdiff.testing import METHODS, expressions
 
 torch = require("torch")
 
 TORCH = {
-    "add": lambda a, b: a + b,
-    "sub": lambda a, b: a - b,
-    "mul": lambda a, b: a * b,
-    "div": lambda a, b: a / b,
-    "pow": lambda a, b: a**b,
-    "neg": lambda a: -a,
+    **METHODS,  # the operators are the same; the functions are torch's
     "reciprocal": torch.reciprocal,
     "exp": torch.exp,
     "log": torch.log,
