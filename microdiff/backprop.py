@@ -132,6 +132,6 @@ def backpropagate_into_grad(order: list[Any]) -> None:
 
 
 def _naming(error: ArithmeticError, node: Any) -> ArithmeticError:
-    """The error of a local derivative that does not exist (the slope of x ** 0.5 at x = 0), naming the node."""
+    """A local derivative that cannot be computed (x ** 0.01 at the smallest float overflows), naming the node."""
     at = ", ".join(repr(parent.data) for parent in node.parents)
     return type(error)(f"backward through {node._op.name}({at}): {error}")

@@ -137,8 +137,7 @@ class Value(Arithmetic):
             earlier = [node.grad for node in order]
             try:
                 if create_graph:  # the gradients are Values, built by the general chain rule
-                    with enable_grad():
-                        grads = backpropagate(order, create_graph=True, seed=Constant(1.0))
+                    grads = _gradients_as_values(order)
                     for node in order:
                         node.grad = grads[node]
                 else:  # floats: the fast path writes this pass's gradient straight into each grad
@@ -177,9 +176,16 @@ def gradients(output: Value, inputs: Sequence[Value], create_graph: bool = False
     ``Value`` that can be differentiated again.
     """
     with collector_paused():
-        if create_graph:
-            with enable_grad():
-                grads = backpropagate(topological_order(output), True, Constant(1.0))
-        else:
-            grads = backpropagate(topological_order(output))
+        order = topological_order(output)
+        grads = _gradients_as_values(order) if create_graph else backpropagate(order)
     return tuple(grads.get(node, 0.0) for node in inputs)
+
+
+def _gradients_as_values(order: list[Value]) -> dict[Value, Value]:
+    """The chain rule with ``create_graph=True``: every gradient a ``Value`` that can be differentiated again.
+
+    The seed is a node too, so that even a gradient reached only through ``+`` is one, and the graph of
+    the derivatives is recorded even when the caller is inside ``no_grad``.
+    """
+    with enable_grad():
+        return backpropagate(order, create_graph=True, seed=Constant(1.0))
