@@ -67,7 +67,9 @@ def _allowed(step: Step, a: float, b: float | None = None) -> bool:
     if name == "pow":
         assert b is not None
         if step.exponent is not None and b.is_integer():
-            return abs(a) > 0.1 or a == 0.0 or b >= 2  # near 0, a power's higher derivatives blow up
+            if abs(a) > 0.1 or b >= 2.0:
+                return True
+            return a == 0.0 and b >= 0.0  # 0⁰ and 0¹ are fine; near 0, x⁰ and x¹ have huge higher derivatives
         return a > 0.1 and abs(b) < 4.0  # a variable exponent is never exactly an integer
     return True
 

@@ -11,7 +11,7 @@ import sympy
 from hypothesis import given
 
 from microdiff import Value, gradcheck, gradients, jvp
-from microdiff.testing import METHODS, Expression, expressions
+from microdiff.testing import METHODS, Expression, Step, _allowed, expressions
 
 SYMPY = {
     **METHODS,  # the operators are the same; the functions are sympy's
@@ -77,3 +77,11 @@ def test_second_derivatives_match_sympy(expr):
         for j, second in enumerate(row):
             expected = exact(sympy.diff(formula, symbols[i], symbols[j]), point)
             assert close(float(second), expected), (i, j, second, expected)
+
+
+def test_the_strategy_keeps_powers_of_zero_inside_their_domain():
+    def power(base: float, exponent: float) -> bool:
+        return _allowed(Step("pow", (0,), exponent=exponent), base, exponent)
+
+    assert power(0.0, 0.0) and power(0.0, 1.0) and power(0.0, 2.0)
+    assert not power(0.0, -1.0) and not power(0.0, -2.0) and not power(0.05, -2.0) and not power(1e-9, 1.0)
