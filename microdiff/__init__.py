@@ -8,17 +8,17 @@
 7.0
 """
 
-from microdiff.check import GradcheckError, gradcheck
-from microdiff.composite import composite, mark_composite
-from microdiff.dual import Dual, jvp
-from microdiff.functional import grad, value_and_grad
-from microdiff.ops import OPS, Op
-from microdiff.value import Constant, Value, enable_grad, gradients, no_grad
+from microdiff.engine.composite import composite, mark_composite
+from microdiff.engine.forward import Dual, jvp
+from microdiff.engine.functional import grad, value_and_grad
+from microdiff.engine.gradcheck import GradcheckError, gradcheck
+from microdiff.engine.ops import OPS, Op
+from microdiff.engine.value import Constant, Value, enable_grad, gradients, no_grad
 
 try:  # drawing needs the optional graphviz package (pip install 'microdiff[viz]')
-    from microdiff.draw import draw
-    from microdiff.stepper import Stepper
-    from microdiff.steps import backward_steps
+    from microdiff.drawing.backward_steps import backward_steps
+    from microdiff.drawing.draw import draw
+    from microdiff.drawing.stepper import Stepper
 except ModuleNotFoundError as missing:
     if missing.name != "graphviz":
         raise

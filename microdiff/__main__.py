@@ -2,8 +2,8 @@
 
 Each command lives in its own module, which provides ``add_parser(subparsers)`` and sets ``func``:
 
-* ``demo``    — train an MLP on two moons and write pictures (:mod:`microdiff.demo`);
-* ``graph``   — draw an expression's graph with its gradients (:mod:`microdiff.graph_command`);
+* ``demo``    — train an MLP on two moons and write pictures (:mod:`microdiff.apps.demo`);
+* ``graph``   — draw an expression's graph with its gradients (:mod:`microdiff.apps.graph`);
 * ``explore`` — record a training run as one self-contained web page (:mod:`microdiff.explore`).
 """
 
@@ -13,7 +13,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = {"demo": "microdiff.demo", "graph": "microdiff.graph_command", "explore": "microdiff.explore"}
+COMMANDS = {"demo": "microdiff.apps.demo", "graph": "microdiff.apps.graph", "explore": "microdiff.explore"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,7 +3,7 @@
 Each function returns a :class:`Dataset`: ``points``, a list of (x, y) pairs, and ``labels``, one per
 point, in a shuffled order. The same seed always gives the same data.
 
-Labels follow microdiff's convention (see :mod:`microdiff.losses`): the binary sets (moons, circles,
+Labels follow microdiff's convention (see :mod:`microdiff.nn.losses`): the binary sets (moons, circles,
 XOR) label their two classes **-1 and +1**, the sign a classifier's score should have; the three-class
 spiral labels its classes 0, 1, 2. ``noise`` is the standard deviation of Gaussian jitter added to
 every coordinate.

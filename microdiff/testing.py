@@ -27,7 +27,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from microdiff.value import Value, no_grad
+from microdiff.engine.value import Value, no_grad
 
 #: How each operation is written, as a function of its operands (Value, Dual, or anything alike).
 METHODS: dict[str, Callable[..., Any]] = {

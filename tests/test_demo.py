@@ -3,7 +3,7 @@
 import pytest
 
 from microdiff.__main__ import main
-from microdiff.demo import draw_neuron
+from microdiff.apps.demo import draw_neuron
 from microdiff.nn import MLP
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -8,12 +8,12 @@ import pytest
 from hypothesis import given
 
 from microdiff import Value
-from microdiff.backprop import topological_order
-from microdiff.draw import draw
-from microdiff.stepper import Stepper
-from microdiff.steps import backward_steps
+from microdiff.drawing.backward_steps import backward_steps
+from microdiff.drawing.draw import draw
+from microdiff.drawing.stepper import Stepper
+from microdiff.engine.reverse import topological_order
+from microdiff.engine.value import Constant
 from microdiff.testing import expressions
-from microdiff.value import Constant
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -6,7 +6,7 @@ import threading
 import pytest
 
 from microdiff import Value, gradients
-from microdiff.backprop import collector_paused
+from microdiff.engine.reverse import collector_paused
 
 
 @pytest.fixture

@@ -10,6 +10,8 @@ import shutil
 
 import pytest
 
+from microdiff.engine.ops import OPS
+from microdiff.engine.value import Value
 from microdiff.explore import (
     GRID,
     LEVELS,
@@ -22,12 +24,10 @@ from microdiff.explore import (
     point_graph,
     record,
 )
-from microdiff.losses import cross_entropy, hinge_loss
 from microdiff.nn import MLP
-from microdiff.ops import OPS
-from microdiff.optim import SGD
-from microdiff.training import accuracy
-from microdiff.value import Value
+from microdiff.nn.losses import cross_entropy, hinge_loss
+from microdiff.nn.optim import SGD
+from microdiff.nn.training import accuracy
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot draws the graphs")
 
@@ -174,8 +174,8 @@ def replay(nodes, params, point):
 def graph_numbers(model, loss, point, label, binary):
     """Every node's data and gradient in microdiff's own graph of one point's loss, and the gradients of the
     loss with respect to the parameters and to the point's coordinates."""
-    from microdiff.backprop import topological_order
-    from microdiff.value import gradients
+    from microdiff.engine.reverse import topological_order
+    from microdiff.engine.value import gradients
 
     root, _, xs = point_graph(model, loss, point, label, binary)
     order = topological_order(root)

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from microdiff.backprop import topological_order
+from microdiff.engine.reverse import topological_order
+from microdiff.engine.value import gradients
 from microdiff.explore import point_graph, record
-from microdiff.losses import cross_entropy, hinge_loss
 from microdiff.nn import MLP
-from microdiff.value import gradients
+from microdiff.nn.losses import cross_entropy, hinge_loss
 
 FLAGS = [
     "--headless",

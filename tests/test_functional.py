@@ -96,8 +96,8 @@ def test_gradcheck_passes_a_correct_gradient():
 
 def test_gradcheck_reports_a_wrong_derivative_as_a_table():
     """A made-up operation with a wrong local derivative: the check must catch it and say where."""
-    from microdiff.ops import Op
-    from microdiff.value import Value as V
+    from microdiff.engine.ops import Op
+    from microdiff.engine.value import Value as V
 
     wrong_square = Op("square", "²", lambda a: a * a, lambda a, out: (a,))  # should be 2a
 

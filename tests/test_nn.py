@@ -17,11 +17,12 @@ from microdiff.nn import (
     Neuron,
     binary_cross_entropy,
     cross_entropy,
+    evaluate_accuracy,
     hinge_loss,
     mse_loss,
     softmax,
+    train,
 )
-from microdiff.training import evaluate_accuracy, train
 
 
 def torch_or_skip():

@@ -3,7 +3,7 @@
 A :class:`Stepper` shows in Jupyter as plain HTML with a few lines of JavaScript (no ipywidgets, so it
 also works in a saved page), and exports its frames as one self-contained HTML file or as a folder of
 SVG files. The first frame is the forward pass done, with only the output's gradient seeded to 1;
-each further frame is one :class:`~microdiff.steps.BackwardStep`.
+each further frame is one :class:`~microdiff.drawing.backward_steps.BackwardStep`.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from microdiff.draw import Graph, draw
-from microdiff.steps import backward_steps
-from microdiff.value import Value
+from microdiff.drawing.backward_steps import backward_steps
+from microdiff.drawing.draw import Graph, draw
+from microdiff.engine.value import Value
 
 _SCRIPT = """<script>(function () {
   var box = document.getElementById("%s"), frames = box.querySelectorAll(".frame"), i = 0;
@@ -30,7 +30,7 @@ _SCRIPT = """<script>(function () {
 
 
 class Stepper:
-    """Every frame of the backward pass from ``root``; ``draw_options`` go to :func:`~microdiff.draw.draw`."""
+    """Every frame of the backward pass from ``root``; ``draw_options`` go to :func:`~microdiff.drawing.draw.draw`."""
 
     def __init__(self, root: Value, **draw_options: Any) -> None:
         self.steps = backward_steps(root)

@@ -1,7 +1,7 @@
 """Reverse mode: the topological sort and the chain rule, for any graph of nodes.
 
 A node here is anything with ``parents`` (its inputs), ``data`` and ``_op`` (an entry of the table in
-:mod:`microdiff.ops`, or ``None`` for a leaf); the fast path reads a ``Value``'s two input slots.
+:mod:`microdiff.engine.ops`, or ``None`` for a leaf); the fast path reads a ``Value``'s two input slots.
 Every function is a loop over explicit stacks and lists, never recursion, so a chain of a million
 nodes needs no change to Python's recursion limit.
 

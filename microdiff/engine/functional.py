@@ -13,7 +13,7 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from microdiff.value import Value, enable_grad, gradients
+from microdiff.engine.value import Value, enable_grad, gradients
 
 
 def _positions(argnums: int | Sequence[int]) -> tuple[int, ...]:

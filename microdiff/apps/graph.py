@@ -18,9 +18,9 @@ from typing import Any
 
 import graphviz
 
-from microdiff.draw import draw
-from microdiff.stepper import Stepper
-from microdiff.value import Constant, Value
+from microdiff.drawing.draw import draw
+from microdiff.drawing.stepper import Stepper
+from microdiff.engine.value import Constant, Value
 
 MAX_LENGTH = 10_000
 FORMATS = ("svg", "png", "dot")

@@ -10,12 +10,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from microdiff.losses import hinge_loss
-from microdiff.nn import Inputs
-from microdiff.optim import SGD
-from microdiff.value import Value, no_grad
+from microdiff.engine.value import Value, no_grad
+from microdiff.nn.modules import Inputs
+from microdiff.nn.losses import hinge_loss
+from microdiff.nn.optim import SGD
 
-#: A loss takes the batch's outputs and labels and returns one Value (see :mod:`microdiff.losses`).
+#: A loss takes the batch's outputs and labels and returns one Value (see :mod:`microdiff.nn.losses`).
 Loss = Callable[[Any, Sequence[Any]], Value]
 #: A model maps one example's inputs to its outputs, as an :class:`~microdiff.nn.MLP` does.
 Model = Callable[[Inputs], list[Value]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from microdiff.value import Value
+from microdiff.engine.value import Value
 
 
 class SGD:

@@ -6,7 +6,7 @@ forward pass:
 
 * each **value** is a rounded box with its name (its label, or ``v3`` for the fourth node in
   topological order), its data and, in orange, its gradient;
-* each **operation** is a small circle with the op's symbol from the table in :mod:`microdiff.ops`,
+* each **operation** is a small circle with the op's symbol from the table in :mod:`microdiff.engine.ops`,
   between its inputs and its output;
 * a **constant** (the 2 in ``2 * x``) is its number alone: it has no gradient worth showing;
 * a **composite** (sigmoid, tanh, sub, div, a neuron) is a labelled box around its fundamental parts,
@@ -25,10 +25,10 @@ from typing import Any
 
 import graphviz
 
-from microdiff.backprop import topological_order
-from microdiff.composite import Composite
-from microdiff.ops import OPS
-from microdiff.value import Constant, Value
+from microdiff.engine.composite import Composite
+from microdiff.engine.ops import OPS
+from microdiff.engine.reverse import topological_order
+from microdiff.engine.value import Constant, Value
 
 INSTALL_HINT = (
     "Graphviz's dot program is not installed, so this is the graph's DOT source: install it with "

@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 from numbers import Real
 from typing import Any
 
-from microdiff.arithmetic import Arithmetic
-from microdiff.ops import Op
+from microdiff.engine.arithmetic import Arithmetic
+from microdiff.engine.ops import Op
 
 
 class Dual(Arithmetic):

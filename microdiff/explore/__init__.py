@@ -10,7 +10,7 @@ keeps, every ``every``-th step, what a learner wants to look at afterwards:
 :meth:`Recording.save` writes all of it as **one HTML file** with inline SVG, JavaScript and CSS, no
 external URL at all, so it opens from disk (``file://``) and can be mailed around. The page has a slider
 and a play button over the recorded steps, the data over the regions, the loss and accuracy curves, and
-the **computational graph of one data point** (drawn by :func:`microdiff.draw.draw`, a box per neuron)
+the **computational graph of one data point** (drawn by :func:`microdiff.drawing.draw.draw`, a box per neuron)
 with each node's data and gradient at the chosen step. Click a data point to see its graph; hover or
 click a parameter to see its value and gradient through training.
 
@@ -19,7 +19,7 @@ a point's graph is the same at every step, only the numbers change. So the page 
 graph once as a drawing plus a *tape* (the nodes in topological order, each with its operation and
 inputs), and replays the tape in JavaScript, forward then backward, with the recorded parameters of the
 chosen step and the chosen point's coordinates. The JavaScript applies the same table of operations and
-local derivatives as :mod:`microdiff.ops`. (Where a composite picks a formula by sign, tanh or softplus,
+local derivatives as :mod:`microdiff.engine.ops`. (Where a composite picks a formula by sign, tanh or softplus,
 the tape keeps the formula of the drawn point; the other formula is the same function, so the numbers
 agree to rounding as long as no exponential overflows.)
 
@@ -54,12 +54,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
-from microdiff.backprop import topological_order
-from microdiff.losses import cross_entropy, hinge_loss
+from microdiff.engine.reverse import topological_order
+from microdiff.engine.value import Value, gradients, no_grad
 from microdiff.nn import MLP, Module
-from microdiff.optim import SGD
-from microdiff.training import Loss, accuracy, train
-from microdiff.value import Value, gradients, no_grad
+from microdiff.nn.losses import cross_entropy, hinge_loss
+from microdiff.nn.optim import SGD
+from microdiff.nn.training import Loss, accuracy, train
 
 #: Cells per side of the grid on which the decision regions are recorded.
 GRID = 40
@@ -70,11 +70,11 @@ LEVELS = 8
 #: One character per grid cell: the predicted class times LEVELS plus the level (so up to 8 classes).
 REGION_CODES = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 #: The page's HTML, CSS and JavaScript; the recording goes into it as JSON.
-TEMPLATE = "explore_page.html"
+TEMPLATE = "page.html"
 
 
 class StepRecord(Protocol):
-    """What the recorder needs from a training step (:class:`microdiff.training.Step` has it)."""
+    """What the recorder needs from a training step (:class:`microdiff.nn.training.Step` has it)."""
 
     @property
     def step(self) -> int: ...
@@ -105,9 +105,9 @@ class Frame:
 class Tape:
     """One data point's loss graph, flattened for the page to replay forward and backward.
 
-    ``nodes`` are in topological order, as :func:`~microdiff.draw.draw` numbers them (the drawing's node
+    ``nodes`` are in topological order, as :func:`~microdiff.drawing.draw.draw` numbers them (the drawing's node
     ``n12`` is ``nodes[12]``). Each is ``["p", k]`` (parameter k), ``["x", j]`` (the point's coordinate
-    j), ``["c", number]`` (a constant), or ``[op, i, ...]``: an operation of :mod:`microdiff.ops` on
+    j), ``["c", number]`` (a constant), or ``[op, i, ...]``: an operation of :mod:`microdiff.engine.ops` on
     earlier nodes. The last node is the point's loss; ``outputs`` are the network's scores (logits).
     ``drawing`` indexes :attr:`Recording.drawings`; classes whose graphs differ only in constants share one.
     """
@@ -182,7 +182,7 @@ class Recording:
 
     def to_html(self) -> str:
         """The explorer page: one self-contained HTML document (no external URL, works from ``file://``)."""
-        template = resources.files("microdiff").joinpath(TEMPLATE).read_text(encoding="utf-8")
+        template = resources.files("microdiff.explore").joinpath(TEMPLATE).read_text(encoding="utf-8")
         data = json.dumps(_finite(self.to_json()), separators=(",", ":"))
         data = data.replace("</", "<\\/")  # a "</script>" inside a string must not end the script element
         return template.replace("{{TITLE}}", html.escape(self.title)).replace("{{RECORDING}}", data)
@@ -485,7 +485,7 @@ def _packed_drawing(root: Value) -> str:
     The page inflates it with the browser's ``DecompressionStream``: a 2-16-16-1 network's graph has
     some 1,600 nodes, about 1.4 MB of SVG, but only about 0.2 MB compressed.
     """
-    from microdiff.draw import draw  # imported here: graphviz is an optional dependency
+    from microdiff.drawing.draw import draw  # imported here: graphviz is an optional dependency
 
     grads = dict(zip(topological_order(root), gradients(root, topological_order(root))))
     svg = draw(root, grads=grads).pipe(format="svg", encoding="utf-8")

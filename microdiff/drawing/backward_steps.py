@@ -17,9 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from microdiff.backprop import topological_order
-from microdiff.draw import Graph, compact, draw, local_derivatives, node_names
-from microdiff.value import Constant, Value
+from microdiff.drawing.draw import Graph, compact, draw, local_derivatives, node_names
+from microdiff.engine.reverse import topological_order
+from microdiff.engine.value import Constant, Value
 
 
 @dataclass(frozen=True, eq=False)

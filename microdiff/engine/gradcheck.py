@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from microdiff.value import Value, enable_grad, gradients, no_grad
+from microdiff.engine.value import Value, enable_grad, gradients, no_grad
 
 
 class GradcheckError(AssertionError):

@@ -1,7 +1,7 @@
 """The operators a number type gets from the table of fundamental operations.
 
 ``Value`` (reverse mode) and ``Dual`` (forward mode) share this class: each says only how to apply one
-fundamental :class:`~microdiff.ops.Op` to itself (``_apply``) and how to turn a plain number into one of
+fundamental :class:`~microdiff.engine.ops.Op` to itself (``_apply``) and how to turn a plain number into one of
 its kind (``_lift``). Everything here is then written once for both:
 
 * the fundamental operations, one line each, pointing into the table;
@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from microdiff.composite import composite
-from microdiff.ops import ADD, EXP, LOG, MUL, NEG, POW, RECIPROCAL, RELU, Op
+from microdiff.engine.composite import composite
+from microdiff.engine.ops import ADD, EXP, LOG, MUL, NEG, POW, RECIPROCAL, RELU, Op
 
 Number = TypeVar("Number", bound="Arithmetic")
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from microdiff.composite import composite
-from microdiff.value import Value
+from microdiff.engine.composite import composite
+from microdiff.engine.value import Value
 
 
 def mse_loss(predictions: Sequence[Value], targets: Sequence[float]) -> Value:

@@ -3,8 +3,8 @@
 A neuron computes act(w·x + b): one multiplication and one addition per input, then an activation. A
 layer is a list of neurons that read the same inputs; an MLP is a chain of layers. Every weight is a
 ``Value`` leaf, so after ``loss.backward()`` each one holds d loss / d weight, and an optimizer
-(:class:`~microdiff.optim.SGD`) moves it downhill. Losses live in :mod:`microdiff.losses`, the optimizer
-in :mod:`microdiff.optim`; both are importable from here too.
+(:class:`~microdiff.nn.optim.SGD`) moves it downhill. Losses live in :mod:`microdiff.nn.losses`, the optimizer
+in :mod:`microdiff.nn.optim`; import them all from :mod:`microdiff.nn`.
 
 >>> model = MLP(2, [4, 1], seed=0)
 >>> score = model([0.5, -1.0])[0]
@@ -24,23 +24,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from microdiff.composite import mark_composite
-from microdiff.losses import binary_cross_entropy, cross_entropy, hinge_loss, mse_loss, softmax
-from microdiff.optim import SGD
-from microdiff.value import Constant, Value
-
-__all__ = [
-    "MLP",
-    "SGD",
-    "Layer",
-    "Module",
-    "Neuron",
-    "binary_cross_entropy",
-    "cross_entropy",
-    "hinge_loss",
-    "mse_loss",
-    "softmax",
-]
+from microdiff.engine.composite import mark_composite
+from microdiff.engine.value import Constant, Value
 
 Activation = Literal["relu", "tanh", "sigmoid", "linear"]
 Seed = int | random.Random

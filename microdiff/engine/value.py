@@ -5,7 +5,7 @@ how it was made: the fundamental operation (``op``) and its inputs (``parents``)
 expression out of Values records the graph; ``backward()`` walks it in reverse to fill in ``grad``.
 
 A node stores no closure and points to no function of its own: its operation is an entry of the table
-in :mod:`microdiff.ops`, shared by every node. So a node is small (``__slots__``), and a graph makes
+in :mod:`microdiff.engine.ops`, shared by every node. So a node is small (``__slots__``), and a graph makes
 no reference cycles for the garbage collector to chase. Its inputs sit in two slots of their own
 (``parents`` builds the tuple when asked): a tuple per node would be a second object for the
 collector to track, and measured, that cost about a quarter of a training step.
@@ -19,10 +19,10 @@ from contextvars import ContextVar
 from numbers import Real
 from typing import Any
 
-from microdiff.arithmetic import Arithmetic
-from microdiff.backprop import backpropagate, backpropagate_into_grad, collector_paused, topological_order
-from microdiff.composite import Composite
-from microdiff.ops import Op
+from microdiff.engine.arithmetic import Arithmetic
+from microdiff.engine.composite import Composite
+from microdiff.engine.ops import Op
+from microdiff.engine.reverse import backpropagate, backpropagate_into_grad, collector_paused, topological_order
 
 _recording: ContextVar[bool] = ContextVar("microdiff_recording", default=True)
 

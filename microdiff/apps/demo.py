@@ -23,11 +23,11 @@ from typing import Any
 import graphviz
 
 from microdiff.datasets import Point, make_moons
-from microdiff.draw import draw
+from microdiff.drawing.draw import draw
+from microdiff.engine.value import Value
 from microdiff.explore import Recorder
 from microdiff.nn import MLP, SGD, Neuron, hinge_loss
-from microdiff.training import Step, evaluate_accuracy, predict, train
-from microdiff.value import Value
+from microdiff.nn.training import Step, evaluate_accuracy, predict, train
 
 
 def add_parser(subparsers: Any) -> None:
