@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from microdiff.engine.value import Value, no_grad
-from microdiff.nn.modules import Inputs
 from microdiff.nn.losses import hinge_loss
+from microdiff.nn.modules import Inputs
 from microdiff.nn.optim import SGD
 
 #: A loss takes the batch's outputs and labels and returns one Value (see :mod:`microdiff.nn.losses`).
