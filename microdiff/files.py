@@ -1,0 +1,49 @@
+"""Writing files so that a failure never destroys the file that was there before.
+
+Every file microdiff writes (saved parameters, pictures, pages) goes first to a temporary file in the
+same folder, and is moved into place only once it is complete. A move within one folder is atomic: a
+reader sees the old file or the new one, never half of one, and a full disk or an interrupted run
+leaves the previous good file as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+@contextmanager
+def replacing(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; when the block ends without error, move it onto ``path``.
+
+    For writers that want a file name (``matplotlib``'s ``savefig``, Graphviz): write to the yielded path.
+    On any error the temporary file is removed and ``path`` is untouched.
+
+    >>> with replacing("out.txt") as temporary:          # doctest: +SKIP
+    ...     temporary.write_text("done")
+    """
+    target = Path(path)
+    folder = target.parent
+    if not folder.is_dir():
+        raise FileNotFoundError(f"cannot write {str(target)!r}: the folder {str(folder)!r} does not exist")
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=folder)
+    os.close(handle)
+    temporary = Path(name)
+    try:
+        yield temporary
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def write_atomically(path: str | os.PathLike[str], content: str | bytes) -> Path:
+    """Write ``content`` (text as UTF-8, or bytes) to ``path`` atomically, and return the path."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    with replacing(path) as temporary, open(temporary, "wb") as file:
+        file.write(data)
+        file.flush()
+        os.fsync(file.fileno())
+    return Path(path)
