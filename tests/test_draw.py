@@ -111,11 +111,11 @@ def test_a_neurons_weights_sit_in_its_box_and_its_inputs_outside():
     total = outs[0] + outs[1]
     total.backward()
     nodes = rendered(draw(total))
-    boxes = [box for name, (texts, box) in nodes.items() if name.startswith("cluster") and texts == ["neuron"]]
+    boxes = [box for name, (texts, box) in nodes.items() if name.startswith("cluster") and texts in (["n0"], ["n1"])]
     assert len(boxes) == 2
     values = [(texts[0], bbox) for name, (texts, bbox) in nodes.items() if name.startswith("n")]
-    weights = [bbox for text, bbox in values if text[0] in "wb"]
-    assert len(weights) == 6  # w0, w1, b for each neuron
+    weights = [bbox for text, bbox in values if text.split(".")[-1][0] in "wb"]
+    assert len(weights) == 6  # n0.w0, n0.w1, n0.b, and the same for n1
     for bbox in weights:
         assert sum(inside(bbox, box) for box in boxes) == 1  # in exactly one neuron's box
     inputs = [bbox for text, bbox in values if text in ("x0", "x1")]

@@ -52,6 +52,12 @@ class Module:
 
     def parameters(self) -> list[Value]:
         """Every trainable ``Value`` of this module, in a fixed order."""
+        return [p for _, p in self.named_parameters()]
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """Every trainable ``Value`` with its dotted name, in a fixed order: ``("L1.n3.w0", w)`` is weight 0
+        of neuron 3 of the first layer. Each parameter's ``label`` is its name, so drawings and the
+        training explorer show the same names."""
         return []
 
     def shape(self) -> list[int]:
@@ -106,18 +112,28 @@ class Neuron(Module):
 
     Weights start uniform in [-1, 1] (micrograd's choice, which suits networks this small) and the bias
     at 0. ``seed`` is an int, or a ``random.Random`` shared by a whole network.
-    Each call's operations are marked as one composite named "neuron", so a drawing shows one box per
-    neuron; its inputs stay outside the box, and its weights and bias (leaves shared by every call, so
-    marked with none) are drawn inside it, the box that holds all their uses.
+    Each call's operations are marked as one composite named after the neuron (``L1.n3`` in a network,
+    "neuron" alone), so a drawing shows one box per neuron; its inputs stay outside the box, and its
+    weights and bias (leaves shared by every call, so marked with none) are drawn inside it, the box
+    that holds all their uses.
     """
 
     def __init__(self, nin: int, activation: Activation = "relu", seed: Seed = 0) -> None:
         if activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}: choose one of {', '.join(ACTIVATIONS)}")
         rng = _random(seed)
-        self.w = [Value(rng.uniform(-1.0, 1.0), label=f"w{i}") for i in range(nin)]
-        self.b = Value(0.0, label="b")
+        self.w = [Value(rng.uniform(-1.0, 1.0)) for _ in range(nin)]
+        self.b = Value(0.0)
         self.activation = activation
+        self.name = ""
+        self.rename("")
+
+    def rename(self, name: str) -> None:
+        """Call this neuron ``name`` (``L1.n3``, as its network does): its weights become ``L1.n3.w0``…
+        and ``L1.n3.b``, and its box in drawings is labelled ``L1.n3`` (``neuron`` when unnamed)."""
+        self.name = name
+        for label, p in self.named_parameters():
+            p.label = label
 
     def __call__(self, x: Inputs) -> Value:
         return self.forward(_as_nodes(x, len(self.w), "Neuron"))
@@ -128,11 +144,12 @@ class Neuron(Module):
         for w, xi in zip(self.w, xs):
             total = total + w * xi
         out = ACTIVATIONS[self.activation](total)
-        mark_composite("neuron", xs, out)
+        mark_composite(self.name or "neuron", xs, out)
         return out
 
-    def parameters(self) -> list[Value]:
-        return [*self.w, self.b]
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        prefix = f"{self.name}." if self.name else ""
+        return [*((f"{prefix}w{i}", w) for i, w in enumerate(self.w)), (f"{prefix}b", self.b)]
 
     def shape(self) -> list[int]:
         return [len(self.w)]
@@ -148,6 +165,15 @@ class Layer(Module):
         rng = _random(seed)
         self.neurons = [Neuron(nin, activation, rng) for _ in range(nout)]
         self.nin = nin
+        self.name = ""
+        self.rename("")
+
+    def rename(self, name: str) -> None:
+        """Call this layer ``name`` (``L1``): its neurons become ``L1.n0``, ``L1.n1``…"""
+        self.name = name
+        prefix = f"{name}." if name else ""
+        for j, neuron in enumerate(self.neurons):
+            neuron.rename(f"{prefix}n{j}")
 
     def __call__(self, x: Inputs) -> list[Value]:
         return self.forward(_as_nodes(x, self.nin, "Layer"))
@@ -156,8 +182,8 @@ class Layer(Module):
         """The layer on inputs already checked and made ``Value``s: every neuron reads the same list."""
         return [neuron.forward(xs) for neuron in self.neurons]
 
-    def parameters(self) -> list[Value]:
-        return [p for neuron in self.neurons for p in neuron.parameters()]
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        return [item for neuron in self.neurons for item in neuron.named_parameters()]
 
     def shape(self) -> list[int]:
         return [self.nin, len(self.neurons)]
@@ -185,6 +211,8 @@ class MLP(Module):
         self.layers = [
             Layer(sizes[i], sizes[i + 1], "linear" if i == last else activation, rng) for i in range(len(nouts))
         ]
+        for i, layer in enumerate(self.layers):
+            layer.rename(f"L{i + 1}")  # layers count from 1: the inputs x0, x1… are layer 0
         self.activation = activation
 
     def __call__(self, x: Inputs) -> list[Value]:
@@ -193,8 +221,8 @@ class MLP(Module):
             out = layer.forward(out)
         return out
 
-    def parameters(self) -> list[Value]:
-        return [p for layer in self.layers for p in layer.parameters()]
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        return [item for layer in self.layers for item in layer.named_parameters()]
 
     def shape(self) -> list[int]:
         return [self.layers[0].nin, *(len(layer.neurons) for layer in self.layers)]
