@@ -70,7 +70,7 @@ echo "note: could not install $(1) (tried: $(3)); $(4)"
 endef
 
 DOT_WORKS      := dot -V >/dev/null 2>&1
-CHROMIUM_WORKS := { $${MICRODIFF_CHROMIUM:-chromium} --version || chromium --version || chromium-browser --version \
+CHROMIUM_WORKS := { "$${MICRODIFF_CHROMIUM:-chromium}" --version || chromium --version || chromium-browser --version \
                     || chromium-headless-shell --version; } >/dev/null 2>&1
 
 # Graphviz's dot draws the graphs; without it drawings fall back to DOT text.
