@@ -61,6 +61,7 @@ def inside(inner, outer) -> bool:
     return outer[0] <= inner[0] and outer[1] <= inner[1] and inner[2] <= outer[2] and inner[3] <= outer[3]
 
 
+@pytest.mark.needs_dot
 def test_one_svg_node_per_value_and_per_operation():
     f, _, _ = seeds_f()
     order = topological_order(f)
@@ -71,6 +72,7 @@ def test_one_svg_node_per_value_and_per_operation():
     assert len(ops) == sum(1 for node in order if node.parents) == 7
 
 
+@pytest.mark.needs_dot
 def test_values_show_label_data_and_gradient_and_ops_their_symbol():
     f, _, _ = seeds_f()
     texts = [" ".join(texts) for texts, _ in rendered(draw(f)).values()]
@@ -79,6 +81,7 @@ def test_values_show_label_data_and_gradient_and_ops_their_symbol():
     assert sorted(t for t in texts if t in ("+", "×", "^")) == ["+", "+", "^", "^", "×", "×", "×"]
 
 
+@pytest.mark.needs_dot
 def test_constants_are_their_number_alone():
     f, _, _ = seeds_f()
     nodes = rendered(draw(f))
@@ -88,6 +91,7 @@ def test_constants_are_their_number_alone():
     assert all(len(nodes[f"n{index[c]}"][0]) == 1 for c in constants)  # no name, no grad
 
 
+@pytest.mark.needs_dot
 def test_the_seeds_sigmoid_sits_in_a_box_with_its_four_operations():
     y = seeds_sigmoid()
     nodes = rendered(draw(y))
@@ -102,6 +106,7 @@ def test_the_seeds_sigmoid_sits_in_a_box_with_its_four_operations():
     assert "z = 0 grad 0.25" in [" ".join(texts) for texts, _ in nodes.values()]
 
 
+@pytest.mark.needs_dot
 def test_a_neurons_weights_sit_in_its_box_and_its_inputs_outside():
     """Leaves belong to no composite; a drawing puts them in the innermost box around all their uses."""
     from microdiff.nn import Layer
@@ -122,6 +127,7 @@ def test_a_neurons_weights_sit_in_its_box_and_its_inputs_outside():
     assert len(inputs) == 2 and not any(inside(bbox, box) for bbox in inputs for box in boxes)
 
 
+@pytest.mark.needs_dot
 def test_nested_composites_nest_their_boxes_and_collapse_to_one_node():
     x = Value(0.5, label="x")
     out = x.tanh()  # tanh is built with a subtraction, which is a composite of its own
@@ -135,6 +141,7 @@ def test_nested_composites_nest_their_boxes_and_collapse_to_one_node():
     assert len(whole) == 3 and whole["op" + str(len(topological_order(out)) - 1)][0] == ["tanh"]  # x, tanh, out
 
 
+@pytest.mark.needs_dot
 def test_options_hide_gradients_annotate_edges_highlight_and_turn_top_down():
     f, x, _ = seeds_f()
     assert not any("grad" in t for texts, _ in rendered(draw(f, show_grad=False)).values() for t in texts)
@@ -151,6 +158,7 @@ def test_options_hide_gradients_annotate_edges_highlight_and_turn_top_down():
     assert ttb[f_name][1][1] > ttb[x_name][1][3]  # f below x
 
 
+@pytest.mark.needs_dot
 def test_digits_and_automatic_names():
     out = Value(1.0) / 3.0
     out.backward()
@@ -158,6 +166,7 @@ def test_digits_and_automatic_names():
     assert {"v1 = 1 grad 0.33", "v2 = 0.33 grad 1", "v3 = 0.33 grad 1"} <= set(texts)  # numbered left to right
 
 
+@pytest.mark.needs_dot
 def test_jupyter_shows_svg_with_dot():
     bundle = draw(seeds_sigmoid())._repr_mimebundle_()
     assert list(bundle) == ["image/svg+xml"] and "<svg" in bundle["image/svg+xml"]
@@ -185,6 +194,7 @@ def test_steps_of_the_seeds_sigmoid_in_reverse_topological_order_with_their_word
     assert steps[0].known == {y: 1.0} | {steps[1].node: -0.25}
 
 
+@pytest.mark.needs_dot
 def test_a_step_draws_its_node_highlighted_and_only_the_gradients_known_so_far():
     f, x, y = seeds_f()
     steps = backward_steps(f)
@@ -219,6 +229,7 @@ def same(a: float, b: float) -> bool:
     return a == b or (math.isnan(a) and math.isnan(b))
 
 
+@pytest.mark.needs_dot
 def test_the_stepper_pages_through_every_frame_and_exports_them(tmp_path):
     stepper = Stepper(seeds_sigmoid())
     page = stepper.html()
@@ -233,6 +244,7 @@ def test_the_stepper_pages_through_every_frame_and_exports_them(tmp_path):
     assert "y = 0.5 grad 1" in texts and "z = 0 grad ?" in texts
 
 
+@pytest.mark.needs_dot
 @pytest.mark.parametrize("grad", [2.5, Value(2.5)])
 def test_gradients_that_are_values_show_their_number(grad):
     x = Value(1.0, label="x")

@@ -6,7 +6,6 @@ import gzip
 import json
 import math
 import re
-import shutil
 
 import pytest
 
@@ -28,8 +27,6 @@ from microdiff.nn import MLP
 from microdiff.nn.losses import cross_entropy, hinge_loss
 from microdiff.nn.optim import SGD
 from microdiff.nn.training import accuracy
-
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot draws the graphs")
 
 # Small hand-made data: two classes (labels ±1) and three classes (0, 1, 2), a few points each.
 POINTS2 = [(-1.0, -0.5), (-0.8, 0.3), (-0.2, -1.0), (0.9, 0.4), (1.1, -0.2), (0.3, 1.0), (0.0, 0.1), (-0.5, 0.8)]
@@ -239,7 +236,7 @@ def assert_self_contained(text):
     assert not re.search(r"@import|url\(\s*['\"]?(\w+:)?//", text)
 
 
-@needs_dot
+@pytest.mark.needs_dot
 @pytest.mark.parametrize("three", [False, True])
 def test_page_is_self_contained(tmp_path, three):
     _, run = three_class_run() if three else binary_run()

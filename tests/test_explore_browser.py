@@ -6,19 +6,19 @@ DOM we check that the script ran to the end (``data-ready``), that it logged no 
 ``error`` and unhandled rejection into ``#errors``), that the regions of step K are drawn, and that the graph
 of point I shows, node for node, the numbers microdiff computes for that point at step K.
 
-Chromium is optional on a laptop (the tests skip without it) but required in CI: with
-``MICRODIFF_REQUIRE_CHROMIUM=1`` a missing browser fails the tests instead. Set ``MICRODIFF_CHROMIUM`` to use
-another binary than ``/usr/bin/chromium``.
+Chromium and Graphviz's dot are optional on a laptop (the tests skip without them, see ``conftest.py``) but
+required in CI: with ``MICRODIFF_REQUIRE_CHROMIUM=1`` and ``MICRODIFF_REQUIRE_DOT=1`` a missing one fails the tests
+instead. Set ``MICRODIFF_CHROMIUM`` to use another browser binary than the ``chromium`` on the PATH.
 """
 
 import os
-import shutil
 import subprocess
 import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from conftest import chromium_path
 
 from microdiff.engine.reverse import gradients, topological_order
 from microdiff.explore import point_graph, record
@@ -37,27 +37,12 @@ FLAGS = [
     "--disable-dev-shm-usage",  # containers often have a tiny /dev/shm
     "--virtual-time-budget=5000",
 ]
-
-
-def find_chromium():
-    path = os.environ.get("MICRODIFF_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-    return path if Path(path).exists() else None
+pytestmark = [pytest.mark.needs_chromium, pytest.mark.needs_dot]  # the page's graph is drawn by dot
 
 
 @pytest.fixture(scope="module")
 def chromium():
-    path = find_chromium()
-    required = os.environ.get("MICRODIFF_REQUIRE_CHROMIUM") == "1"
-    if path is None:
-        message = "Chromium is missing: apt-get install chromium (or set MICRODIFF_CHROMIUM)"
-        if required:
-            pytest.fail(f"MICRODIFF_REQUIRE_CHROMIUM=1 but {message}")
-        pytest.skip(message)
-    if shutil.which("dot") is None:
-        if required:
-            pytest.fail("MICRODIFF_REQUIRE_CHROMIUM=1 but Graphviz's dot is missing, so the page has no graph")
-        pytest.skip("the page's graph needs Graphviz's dot")
-    return path
+    return chromium_path()
 
 
 def browse(chromium, url, *extra):

@@ -80,6 +80,7 @@ def test_kernel_is_this_python(tmp_path: Path) -> None:
     assert Path(package).resolve().is_relative_to(ROOT)
 
 
+@pytest.mark.needs_dot  # every lesson draws graphs; without dot they still run, in the budget test below
 @pytest.mark.parametrize("path", LESSONS, ids=[path.stem for path in LESSONS])
 def test_lesson_runs_and_shows_a_picture(lessons: Lessons, path: Path) -> None:
     notebook, seconds = lessons.run(path)
