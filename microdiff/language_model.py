@@ -25,6 +25,7 @@ import math
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from microdiff.engine.reverse import collector_paused
 from microdiff.engine.value import no_grad
@@ -35,6 +36,7 @@ from microdiff.nn import (
     Flatten,
     Linear,
     Minibatches,
+    Module,
     Sequential,
     Tanh,
     cross_entropy,
@@ -45,15 +47,25 @@ from microdiff.nn.checks import number_in, positive_int
 #: The character that marks the start and the end of a name (index 0 of every alphabet).
 EDGE = "."
 
+# The recipe of ``python -m microdiff names``, sized so that it trains in about a minute of one core:
+# each example costs about 600 scalar nodes (most of them in the 27 output neurons), a few µs each.
+CONTEXT = 3  #: characters the model sees
+EMBEDDING_DIM = 4  #: numbers per character
+HIDDEN = 6  #: tanh neurons
+STEPS = 1200  #: training steps…
+BATCH_SIZE = 16  #: …of this many examples each
+LR, FINAL_LR = 0.05, 0.005  #: Adam's learning rate, falling along a cosine from the first to the second
+
 Context = tuple[int, ...]
+Part = TypeVar("Part", bound=Module)
 
 
 def make_alphabet(names: Sequence[str]) -> str:
-    """"." followed by every character that occurs in ``names``, sorted: position i is character i's index."""
+    """ "." followed by every character that occurs in ``names``, sorted: position i is character i's index."""
     return EDGE + "".join(sorted(set("".join(names)) - {EDGE}))
 
 
-def examples(names: Sequence[str], alphabet: str, context: int = 3) -> tuple[list[Context], list[int]]:
+def examples(names: Sequence[str], alphabet: str, context: int = CONTEXT) -> tuple[list[Context], list[int]]:
     """Every (last ``context`` characters → next character) pair in ``names``, as indices into ``alphabet``."""
     index = {ch: i for i, ch in enumerate(alphabet)}
     inputs, targets = [], []
@@ -104,7 +116,7 @@ class Bigram:
 
 
 def make_model(
-    size: int, context: int = 3, embedding_dim: int = 2, hidden: int = 16, seed: int = 0
+    size: int, context: int = CONTEXT, embedding_dim: int = EMBEDDING_DIM, hidden: int = HIDDEN, seed: int = 0
 ) -> Sequential:
     """Embedding(size, embedding_dim) → Flatten → Linear(context·embedding_dim, hidden) → Tanh → Linear(hidden, size).
 
@@ -119,7 +131,7 @@ def make_model(
         Tanh(),
         Linear(hidden, size, rng),
     )
-    for p in model[-1].parameters():
+    for p in _part(model, -1, Linear).parameters():
         p.data *= 0.1
     return model
 
@@ -127,11 +139,12 @@ def make_model(
 def start_from_frequencies(model: Sequential, targets: Sequence[int]) -> None:
     """Set the output biases to the log-frequencies of the characters, so the untrained model already
     predicts how common each character is (its loss starts at the unigram model's, not at log V)."""
-    counts = [1] * len(model[-1].neurons)
+    output = _part(model, -1, Linear)
+    counts = [1] * len(output.neurons)
     for target in targets:
         counts[target] += 1
     total = sum(counts)
-    for neuron, count in zip(model[-1].neurons, counts):
+    for neuron, count in zip(output.neurons, counts):
         neuron.b.data = math.log(count / total)
 
 
@@ -150,16 +163,17 @@ def train(
     inputs: Sequence[Context],
     targets: Sequence[int],
     steps: int,
-    batch_size: int = 32,
-    lr: float = 0.05,
+    batch_size: int = BATCH_SIZE,
+    lr: float = LR,
+    final_lr: float = FINAL_LR,
     seed: int = 0,
     on_step: Callable[[Progress], None] | None = None,
 ) -> list[float]:
-    """Adam on seeded minibatches for ``steps`` steps, the rate falling along a cosine to lr/10; return the
-    minibatch losses. The same seed gives the same run, number for number."""
+    """Adam on seeded minibatches for ``steps`` steps, the rate falling along a cosine from ``lr`` to
+    ``final_lr``; return the minibatch losses. The same seed gives the same run, number for number."""
     positive_int("language_model.train", "steps", steps)
     optimizer = Adam(model.parameters(), lr=lr)
-    schedule = CosineAnnealingLR(optimizer, T_max=steps, eta_min=lr / 10)
+    schedule = CosineAnnealingLR(optimizer, T_max=steps, eta_min=final_lr)
     batches = Minibatches(inputs, targets, batch_size, seed=seed, drop_last=True)
     losses: list[float] = []
     while len(losses) < steps:
@@ -188,7 +202,7 @@ def sample(
     model: Sequential,
     alphabet: str,
     rng: random.Random,
-    context: int = 3,
+    context: int = CONTEXT,
     temperature: float = 1.0,
     max_length: int = 30,
 ) -> str:
@@ -198,7 +212,7 @@ def sample(
     names); above 1 it flattens it (stranger ones); the limit 0 always takes the likeliest character.
     """
     temperature = number_in("sample", "temperature", temperature, 0.0, 100.0, open_low=True)
-    window, name = [0] * context, []
+    window, name = [0] * context, list[str]()
     with no_grad():
         while len(name) < max_length:
             logits = model(window)
@@ -213,4 +227,39 @@ def sample(
 
 def embeddings(model: Sequential) -> list[list[float]]:
     """Each character's learned embedding row, as floats (the first module of the model)."""
-    return [[p.data for p in row] for row in model[0].weight]
+    return [[p.data for p in row] for row in _part(model, 0, Embedding).weight]
+
+
+def _part(model: Sequential, index: int, kind: type[Part]) -> Part:
+    """``model[index]``, checked to be a ``kind`` (the model's first part is its Embedding, its last a Linear)."""
+    part = model[index]
+    if not isinstance(part, kind):
+        raise TypeError(f"expected a model made by make_model, whose part {index} is a {kind.__name__}; got {part!r}")
+    return part
+
+
+def plane(rows: Sequence[Sequence[float]]) -> list[tuple[float, float]]:
+    """Points in d dimensions seen flat: their coordinates along the two directions in which they spread
+    most (the first two principal components), found by power iteration. Two-dimensional rows come back
+    as they are, only centred."""
+    d = len(rows[0])
+    mean = [sum(row[j] for row in rows) / len(rows) for j in range(d)]
+    centred = [[x - m for x, m in zip(row, mean)] for row in rows]
+    if d <= 2:
+        return [(row[0], row[1] if d == 2 else 0.0) for row in centred]
+    directions: list[list[float]] = []
+    for k in range(2):
+        v = [1.0 if j == k else 0.5 for j in range(d)]
+        for _ in range(200):  # v ← C·v, with the directions found before taken out
+            scores = [sum(x * y for x, y in zip(row, v)) for row in centred]
+            v = [sum(s * row[j] for s, row in zip(scores, centred)) for j in range(d)]
+            for u in directions:
+                overlap = sum(a * b for a, b in zip(u, v))
+                v = [a - overlap * b for a, b in zip(v, u)]
+            norm = math.sqrt(sum(x * x for x in v)) or 1.0
+            v = [x / norm for x in v]
+        directions.append(v)
+    return [
+        (sum(x * y for x, y in zip(row, directions[0])), sum(x * y for x, y in zip(row, directions[1])))
+        for row in centred
+    ]

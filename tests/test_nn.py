@@ -3,10 +3,10 @@ and every loss matches hand-computed values, also at scores far too large for a 
 
 import json
 import math
-import os
 import random
 
 import pytest
+from conftest import require
 
 from microdiff import Value, no_grad
 from microdiff.datasets import make_circles, make_moons, make_spiral, make_xor
@@ -23,15 +23,6 @@ from microdiff.nn import (
     softmax,
     train,
 )
-
-
-def torch_or_skip():
-    """PyTorch, or a skip; CI sets MICRODIFF_REQUIRE_TORCH=1 so that a missing torch fails instead."""
-    if os.environ.get("MICRODIFF_REQUIRE_TORCH") == "1":
-        import torch
-
-        return torch
-    return pytest.importorskip("torch")
 
 
 def snapshot(model):
@@ -94,7 +85,7 @@ def torch_forward(torch, model, x):
     [("relu", "hinge", 1), ("tanh", "mse", 1), ("sigmoid", "bce", 1), ("relu", "cross_entropy", 3)],
 )
 def test_gradients_match_pytorch(activation, loss, classes):
-    torch = torch_or_skip()
+    torch = require("torch")
     functional = torch.nn.functional
     rng = random.Random(7)
     points = [[rng.uniform(-2, 2) for _ in range(3)] for _ in range(12)]

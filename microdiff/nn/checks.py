@@ -51,7 +51,8 @@ def finite_float(where: str, value: object) -> float:
     try:
         number = float(value)
     except OverflowError:
-        raise ValueError(f"{where} must be a finite number, found a {len(str(abs(int(value))))}-digit int") from None
+        digits = int(abs(int(value)).bit_length() * math.log10(2)) + 1  # type: ignore[call-overload]
+        raise ValueError(f"{where} must be a finite number, found a {digits}-digit int") from None
     if not math.isfinite(number):
         raise ValueError(f"{where} must be a finite number, found {number!r}")
     return number

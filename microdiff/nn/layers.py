@@ -111,7 +111,7 @@ class Embedding(Module):
         return [self._row(i) for i in x]
 
     def _row(self, index: Any) -> list[Value]:
-        if isinstance(index, bool) or not isinstance(index, Integral) or not 0 <= index < len(self.weight):
+        if isinstance(index, bool) or not isinstance(index, Integral) or not 0 <= int(index) < len(self.weight):
             raise IndexError(f"Embedding: index must be an int in [0, {len(self.weight)}), got {describe(index)}")
         return self.weight[index]
 

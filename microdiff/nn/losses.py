@@ -176,7 +176,7 @@ def _mean(terms: Sequence[Value]) -> Value:
 def _class_target(i: int, target: object, classes: int) -> dict[int, float]:
     """Example ``i``'s target as {class: probability}: a class index, or a list of ``classes`` probabilities."""
     if isinstance(target, Integral) and not isinstance(target, bool):
-        if not 0 <= target < classes:
+        if not 0 <= int(target) < classes:
             raise ValueError(f"cross_entropy: class {target} is out of range for {classes} logits (targets[{i}])")
         return {int(target): 1.0}
     if isinstance(target, Sequence) and not isinstance(target, (str, bytes)) and len(target) == classes:
