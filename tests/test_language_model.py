@@ -104,6 +104,18 @@ def test_sampling_is_seeded_and_temperature_sharpens(trained):
         lm.sample(model, alphabet, random.Random(0), temperature=0)
 
 
+def test_the_shipped_trained_model_beats_the_bigram_model_on_held_out_names():
+    names = load_names()
+    training, validation = lm.split(names, seed=0)
+    alphabet = lm.make_alphabet(names)
+    x_train, y_train = lm.examples(training, alphabet)
+    x_val, y_val = lm.examples(validation, alphabet)
+    model = lm.make_model(len(alphabet))
+    model.load(Path(lm.__file__).parent / "data" / "names_model.json")  # saved by `names --save`
+    bigram = lm.Bigram(x_train, y_train, len(alphabet)).loss(x_val, y_val)
+    assert lm.evaluate(model, x_val, y_val) < bigram - 0.01
+
+
 def test_the_names_command_runs_quickly_and_writes_its_pictures(tmp_path, capsys):
     pytest.importorskip("matplotlib")
     assert main(["names", "--quick", "--out", str(tmp_path)]) == 0
