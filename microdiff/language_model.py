@@ -248,8 +248,9 @@ def plane(rows: Sequence[Sequence[float]]) -> list[tuple[float, float]]:
     if d <= 2:
         return [(row[0], row[1] if d == 2 else 0.0) for row in centred]
     directions: list[list[float]] = []
-    for k in range(2):
-        v = [1.0 if j == k else 0.5 for j in range(d)]
+    start = random.Random(0)  # a start in no special direction, so no direction is missed
+    for _ in range(2):
+        v = [start.gauss(0.0, 1.0) for _ in range(d)]
         for _ in range(200):  # v ← C·v, with the directions found before taken out
             scores = [sum(x * y for x, y in zip(row, v)) for row in centred]
             v = [sum(s * row[j] for s, row in zip(scores, centred)) for j in range(d)]

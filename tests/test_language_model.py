@@ -116,6 +116,23 @@ def test_the_shipped_trained_model_beats_the_bigram_model_on_held_out_names():
     assert lm.evaluate(model, x_val, y_val) < bigram - 0.01
 
 
+def test_plane_finds_the_two_directions_of_largest_spread():
+    # Four points spread ±3 along one direction and ±2 along another, then turned by 45° in 4-D.
+    flat_points = [(3.0, 0.0), (-3.0, 0.0), (0.0, 2.0), (0.0, -2.0)]
+    c = math.sqrt(0.5)
+    rows = [[c * a, c * a, c * b, -c * b] for a, b in flat_points]
+    seen = lm.plane(rows)
+    got = [abs(coordinate) for point in seen for coordinate in point]
+    assert got == pytest.approx([abs(coordinate) for point in flat_points for coordinate in point], abs=1e-9)
+    assert lm.plane([[1.0, 2.0], [3.0, 6.0]]) == [(-1.0, -2.0), (1.0, 2.0)]  # 2-D: only centred
+
+
+def test_embeddings_are_the_tables_rows_as_floats(trained):
+    model, alphabet, *_ = trained
+    rows = lm.embeddings(model)
+    assert len(rows) == len(alphabet) and rows[1] == [p.data for p in model[0].weight[1]]
+
+
 def test_the_names_command_runs_quickly_and_writes_its_pictures(tmp_path, capsys):
     pytest.importorskip("matplotlib")
     assert main(["names", "--quick", "--out", str(tmp_path)]) == 0

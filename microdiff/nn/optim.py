@@ -113,6 +113,7 @@ class Adam(Optimizer):
     """
 
     decoupled = False  # AdamW decays the weights apart from the gradient
+    default_weight_decay = 0.0  # what weight_decay=None means: 0 for Adam, 0.01 for AdamW (PyTorch's defaults)
 
     def __init__(
         self,
@@ -120,7 +121,7 @@ class Adam(Optimizer):
         lr: float = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
-        weight_decay: float = 0.0,
+        weight_decay: float | None = None,
         amsgrad: bool = False,
     ) -> None:
         super().__init__(params, lr)
@@ -129,7 +130,8 @@ class Adam(Optimizer):
             raise ValueError(f"{who}: betas must be a pair (beta1, beta2), got {describe(betas)}")
         self.betas = (_beta(who, "betas[0]", betas[0]), _beta(who, "betas[1]", betas[1]))
         self.eps = number_in(who, "eps", eps, 0.0, 1.0)
-        self.weight_decay = number_in(who, "weight_decay", weight_decay, 0.0, MAX_LR)
+        decay = self.default_weight_decay if weight_decay is None else weight_decay
+        self.weight_decay = number_in(who, "weight_decay", decay, 0.0, MAX_LR)
         self.amsgrad = bool(amsgrad)
         self.steps = 0
         self.m = [0.0] * len(self.params)
@@ -160,17 +162,7 @@ class AdamW(Adam):
     scaling would undo it). Its default ``weight_decay`` is 0.01."""
 
     decoupled = True
-
-    def __init__(
-        self,
-        params: Iterable[Value],
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 1e-2,
-        amsgrad: bool = False,
-    ) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
+    default_weight_decay = 1e-2
 
 
 def _lerp(start: float, end: float, weight: float) -> float:
