@@ -47,7 +47,7 @@ from microdiff.nn.checks import number_in, positive_int
 #: The character that marks the start and the end of a name (index 0 of every alphabet).
 EDGE = "."
 
-# The recipe of ``python -m microdiff names``, sized so that it trains in about 80 s of one core:
+# The recipe of ``python -m microdiff names``, sized so that it trains in under a minute of one core:
 # each example costs about 600 scalar nodes (most of them in the 27 output neurons), a few µs each.
 CONTEXT = 3  #: characters the model sees
 EMBEDDING_DIM = 4  #: numbers per character
