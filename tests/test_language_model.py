@@ -155,3 +155,11 @@ def test_the_names_command_refuses_bad_numbers_in_one_line(tmp_path, argv, messa
     with pytest.raises(SystemExit) as exit_:
         main(["names", "--out", str(tmp_path), *argv])
     assert str(exit_.value).startswith(message)
+
+
+def test_the_names_command_says_in_one_line_when_it_cannot_write(tmp_path):
+    with pytest.raises(SystemExit) as exit_:
+        main(["names", "--quick", "--out", str(tmp_path), "--save", str(tmp_path / "missing" / "model.json")])
+    message = str(exit_.value)
+    assert message.startswith("microdiff names: error: cannot write") and "missing" in message
+    assert "\n" not in message

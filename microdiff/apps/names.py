@@ -56,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise SystemExit(f"{COMMAND}: error: --out {str(out)!r} is a file, not a folder")
+    if args.save and not Path(args.save).parent.is_dir():  # found now, not after a minute of training
+        raise SystemExit(f"{COMMAND}: error: cannot write {args.save!r}: its folder does not exist")
 
     names = load_names()
     training, validation = lm.split(names, seed=args.seed)
@@ -98,9 +100,8 @@ def run(args: argparse.Namespace) -> int:
             plot_embeddings(lm.embeddings(model), alphabet, out / "names_embeddings.png"),
         ]
     except OSError as error:
-        raise SystemExit(
-            f"{COMMAND}: error: cannot write {error.filename or args.out}: {error.strerror or error}"
-        ) from None
+        reason = f"cannot write {error.filename}: {error.strerror}" if error.filename else str(error)
+        raise SystemExit(f"{COMMAND}: error: {reason}") from None
     print(f"wrote {', '.join(map(str, written))} ({time.perf_counter() - start:.1f} s in all)")
     return 0
 
