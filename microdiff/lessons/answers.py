@@ -8,17 +8,18 @@ function against a reference, on random inputs, with the shrunk counterexample i
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 from hypothesis import strategies as st
 
-from microdiff import Dual, Value, grad, jvp
+from microdiff import Dual, Value, grad, gradients, jvp
 from microdiff.engine.reverse import topological_order
 from microdiff.drawing.backward_steps import backward_steps
 from microdiff.lessons import labs
 from microdiff.lessons.checking import Exercise
-from microdiff.nn import MLP, Neuron, hinge_loss
+from microdiff.nn import MLP, Layer, Neuron, hinge_loss
 from microdiff.lessons.grading import _nodes, _search
 from microdiff.testing import Expression, Step, expressions
 
@@ -431,7 +432,72 @@ LESSON_09 = [
     number(lambda: 1 / 3, tol=1e-3, hint="|1 - 6 lr| must stay below 1"),
 ]
 
+def _jacobian_reference(F: Callable[..., list[Value]], point: tuple[float, ...]) -> list[list[float]]:
+    rows = []
+    for i in range(len(F(*[Value(p) for p in point]))):
+        inputs = [Value(p) for p in point]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # an output may ignore an input: its entry is simply 0
+            rows.append([float(g) for g in gradients(F(*inputs)[i], inputs)])
+    return rows
+
+
+def _jacobian_exercise() -> Exercise:
+    def grade(candidate: Callable[..., Any]) -> tuple[bool, str]:
+        def problem(expr: Expression) -> str | None:
+            F = lambda *xs: [expr(*xs), expr(*xs) * xs[0], xs[-1] + xs[0]]  # noqa: E731
+            got = candidate(F, expr.inputs)
+            if got is None or got is ...:
+                return "not written yet"
+            right = _jacobian_reference(F, expr.inputs)
+            shape_ok = len(got) == len(right) and all(len(g) == len(r) for g, r in zip(got, right))
+            if not shape_ok or not all(
+                math.isclose(float(a), b, rel_tol=1e-9, abs_tol=1e-9) for g, r in zip(got, right) for a, b in zip(g, r)
+            ):
+                return f"for F = ({expr.formula()}, its product with x0, x_last + x0) at {expr.inputs}: {got} != {right}"
+            return None
+
+        first = problem(Expression((1.0, 2.0), (Step("mul", (0, 1)),)))
+        if first == "not written yet":
+            return False, first
+        message = first or _search(expressions(max_steps=5), _guarded(problem))
+        return (True, "correct on every random function") if message is None else (False, message)
+
+    return code(grade)
+
+
+def _G_jacobian() -> tuple[float, ...]:
+    return tuple(v for row in _jacobian_reference(lambda x, y: [x * x * y, x + 3 * y], (1.0, 2.0)) for v in row)
+
+
+def _F_vjp() -> tuple[float, ...]:
+    rows = _jacobian_reference(lambda x, y, z: [x * y + z, x * z.exp() - y], (2.0, 3.0, 0.0))
+    return tuple(rows[0][j] + rows[1][j] for j in range(3))
+
+
+LESSON_10 = [
+    numbers(_G_jacobian, hint="row i holds the partial derivatives of output i"),
+    numbers(_F_vjp, hint="u^T J with u = (1, 1) adds up the rows"),
+    numbers(lambda: (1.0 * 1 + 0.0 * 0 + 3.0 * 2, 2.0 * 1 + (-1.0) * 0 + 1.0 * 2), hint="column j of W, dotted with u"),
+    exact(lambda: (1000, 10), hint="forward: a pass per input; reverse: a pass per output"),
+    _jacobian_exercise(),
+]
+
+def _layer_operations() -> int:
+    outputs = Layer(3, 2, activation="linear")([Value(0.5), Value(-1.0), Value(2.0)])
+    return len({id(node) for out in outputs for node in _nodes(out) if node.op})
+
+
+LESSON_11 = [
+    exact(lambda: "MulBackward0", hint="the operation's name, capitalised, then Backward0"),
+    exact(lambda: "retain_grad", hint="it keeps (retains) the gradient"),
+    number(lambda: 1.0 - (1 / math.sqrt(2)) ** 2, hint="1 - o^2"),
+    exact(_layer_operations, hint="count the muls and the adds of each neuron"),
+]
+
 EXERCISES: dict[str, list[Exercise]] = {
+    "11": LESSON_11,
+    "10": LESSON_10,
     "09": LESSON_09,
     "08-1": [_softplus_exercise(-30.0, 30.0)],
     "08-2": [_softplus_exercise(-1000.0, 1000.0)],

@@ -35,7 +35,7 @@ from microdiff.testing import Expression, Step, expressions
 ENGINE_OPS = ("add", "sub", "mul", "div", "neg", "reciprocal", "exp", "log", "relu")
 #: The learner's table of rules covers these (sub and div are compositions and need none).
 FUNDAMENTAL = ("add", "mul", "neg", "reciprocal", "exp", "log", "relu")
-EXAMPLES = 40  # random cases per property: enough to find a wrong rule, quick enough for a lesson
+EXAMPLES = 30  # random cases per property: enough to find a wrong rule, quick enough for a lesson
 DEEP = 10_000  # nodes in the chain that a topological sort must handle
 
 
