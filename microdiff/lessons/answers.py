@@ -15,12 +15,12 @@ from typing import Any
 from hypothesis import strategies as st
 
 from microdiff import Dual, Value, grad, gradients, jvp
-from microdiff.engine.reverse import topological_order
 from microdiff.drawing.backward_steps import backward_steps
+from microdiff.engine.reverse import topological_order
 from microdiff.lessons import labs
 from microdiff.lessons.checking import Exercise
-from microdiff.nn import MLP, Layer, Neuron, hinge_loss
 from microdiff.lessons.grading import _nodes, _search
+from microdiff.nn import MLP, Layer, Neuron, hinge_loss
 from microdiff.testing import Expression, Step, expressions
 
 
@@ -293,6 +293,7 @@ LESSON_06 = [
     _taylor2_exercise(),
 ]
 
+
 def _first_weight_gradient(point: list[float]) -> float:
     neuron = Neuron(2, activation="relu")
     neuron.w[0].data, neuron.w[1].data, neuron.b.data = 2.0, -1.0, 0.5
@@ -341,6 +342,7 @@ LESSON_07 = [
     numbers(lambda: _logistic_at(2.0), hint="log(1 + e^-2), and -e^-m / (1 + e^-m)"),
     _neuron_exercise(),
 ]
+
 
 def _sigmoid_float(x: float) -> float:
     return 1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x))
@@ -394,8 +396,10 @@ def _length_exercise() -> Exercise:
             r = math.hypot(*point)
             if not math.isclose(out.data, r, rel_tol=1e-9):
                 return f"at {point} the length is {r!r}, yours gives {out.data!r}"
-            if not (math.isclose(x.grad, point[0] / r, rel_tol=1e-9, abs_tol=1e-12)
-                    and math.isclose(y.grad, point[1] / r, rel_tol=1e-9, abs_tol=1e-12)):
+            if not (
+                math.isclose(x.grad, point[0] / r, rel_tol=1e-9, abs_tol=1e-12)
+                and math.isclose(y.grad, point[1] / r, rel_tol=1e-9, abs_tol=1e-12)
+            ):
                 return f"at {point} the gradient is {(point[0] / r, point[1] / r)}, yours gives {(x.grad, y.grad)}"
             return None
 
@@ -432,6 +436,7 @@ LESSON_09 = [
     number(lambda: 1 / 3, tol=1e-3, hint="|1 - 6 lr| must stay below 1"),
 ]
 
+
 def _jacobian_reference(F: Callable[..., list[Value]], point: tuple[float, ...]) -> list[list[float]]:
     rows = []
     for i in range(len(F(*[Value(p) for p in point]))):
@@ -454,7 +459,9 @@ def _jacobian_exercise() -> Exercise:
             if not shape_ok or not all(
                 math.isclose(float(a), b, rel_tol=1e-9, abs_tol=1e-9) for g, r in zip(got, right) for a, b in zip(g, r)
             ):
-                return f"for F = ({expr.formula()}, its product with x0, x_last + x0) at {expr.inputs}: {got} != {right}"
+                return (
+                    f"for F = ({expr.formula()}, its product with x0, x_last + x0) at {expr.inputs}: {got} != {right}"
+                )
             return None
 
         first = problem(Expression((1.0, 2.0), (Step("mul", (0, 1)),)))
@@ -482,6 +489,7 @@ LESSON_10 = [
     exact(lambda: (1000, 10), hint="forward: a pass per input; reverse: a pass per output"),
     _jacobian_exercise(),
 ]
+
 
 def _layer_operations() -> int:
     outputs = Layer(3, 2, activation="linear")([Value(0.5), Value(-1.0), Value(2.0)])

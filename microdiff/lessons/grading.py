@@ -9,8 +9,8 @@ When a property fails, hypothesis shrinks the failing case, and the verdict show
 counterexample: the formula, the point, the learner's number and the right one.
 
 Every grader returns a :class:`~microdiff.lessons.checking.Report` (one verdict per part graded), kept
-in :data:`~microdiff.lessons.checking.REPORTS` under the grader's name (``"backward"``, ``"engine"``…). Nothing here needs the learner's engine to be built like
-microdiff's: only its public behaviour is graded.
+in :data:`~microdiff.lessons.checking.REPORTS` under the grader's name (``"backward"``, ``"engine"``…).
+Nothing here needs the learner's engine to be built like microdiff's: only its behaviour is graded.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import sys
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, settings
@@ -50,6 +50,7 @@ def _search(strategy: st.SearchStrategy[Any], problem: Callable[[Any], str | Non
     replays the shrunk example last, so the last message recorded belongs to the smallest failing case.
     """
     messages: list[str] = []
+    missing: list[NotWritten] = []  # a placeholder met on some example: reported as such, after the search
 
     @settings(
         max_examples=EXAMPLES,
@@ -61,7 +62,11 @@ def _search(strategy: st.SearchStrategy[Any], problem: Callable[[Any], str | Non
     )
     @given(strategy)
     def holds(example: Any) -> None:
-        message = problem(example)
+        try:
+            message = problem(example)
+        except NotWritten as placeholder:
+            missing.append(placeholder)
+            return
         if message is not None:
             messages.append(message)
             raise AssertionError(message)
@@ -70,6 +75,8 @@ def _search(strategy: st.SearchStrategy[Any], problem: Callable[[Any], str | Non
         holds()
     except AssertionError:
         return messages[-1] if messages else "the property failed"
+    if missing:
+        raise missing[0]
     return None
 
 
@@ -102,10 +109,10 @@ def _catching(problem: Callable[[Any], str | None]) -> Callable[[Any], str | Non
             return problem(example)
         except NotWritten:
             raise
-        except TypeError as error:
+        except (TypeError, AttributeError) as error:
             if "NoneType" in str(error):  # an operation still returns None, its body is `...`
                 raise NotWritten("an operation returned None") from error
-            return f"{example!r}: your code raised TypeError: {error}"
+            return f"{example!r}: your code raised {type(error).__name__}: {error}"
         except Exception as error:
             return f"{example!r}: your code raised {type(error).__name__}: {error}"
 
@@ -127,6 +134,11 @@ def _reference_gradients(expr: Expression) -> tuple[float, ...]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a random expression may not use every input: that is no bug here
         return tuple(float(g) for g in gradients(expr(*variables), variables))
+
+
+def _slopes(function: Callable[..., float], point: Sequence[float]) -> list[float]:
+    """Central differences of a function of floats (microdiff's ``numerical_gradient`` wants Values)."""
+    return numerical_gradient(lambda *vs: MicrodiffValue(function(*[v.data for v in vs])), point)
 
 
 def _agree(a: float, b: float, tol: float = 1e-9) -> bool:
@@ -202,13 +214,15 @@ def grade_rules(rules: dict[str, Callable[..., Any]], names: Iterable[str] = FUN
         forward = _forward_of(name)
         arity = 2 if name in ("add", "mul") else 1
 
-        def problem(point: tuple[float, ...], name: str = name, forward: Callable[..., float] = forward) -> str | None:
+        def problem(
+            point: tuple[float, ...], name: str = name, forward: Callable[..., float] = forward, arity: int = arity
+        ) -> str | None:
             rule = rules.get(name)
             if rule is None:
                 raise NotWritten(f"no rule for {name!r} in the table")
             out = forward(*point)
             local = _written(rule(*point, out), f"the rule for {name}")
-            numeric = numerical_gradient(lambda *vs: forward(*[v.data for v in vs]), point)
+            numeric = _slopes(forward, point)
             if len(local) != arity:
                 return f"{name} has {arity} input(s), so its rule returns {arity} number(s), not {len(local)}"
             for i, (a, n) in enumerate(zip(local, numeric)):
@@ -219,10 +233,14 @@ def grade_rules(rules: dict[str, Callable[..., Any]], names: Iterable[str] = FUN
 
         strategy = st.tuples(*[_domain(name)] * arity)
         probe = (1.5, -0.5)[:arity]
-        report.verdicts.append(
-            _verdict(f"rule for {name}", lambda s=strategy, p=problem, q=probe: _search_or_missing(s, p, q), "correct")
-        )
+        report.verdicts.append(_verdict(f"rule for {name}", _searching(strategy, problem, probe), "correct"))
     return record(report)
+
+
+def _searching(
+    strategy: st.SearchStrategy[Any], problem: Callable[[Any], str | None], probe: Any
+) -> Callable[[], str | None]:
+    return lambda: _search_or_missing(strategy, problem, probe)
 
 
 def _nodes(root: Any) -> list[Any]:
@@ -262,7 +280,7 @@ def grade_topological_order(topological_order: Callable[[Any], list[Any]], cls: 
         for _ in range(DEEP):
             node = node + 1.0
         try:
-            order = topological_order(node)
+            order = _written(topological_order(node), "topological_order")
         except RecursionError:
             return (
                 f"RecursionError on a chain {DEEP:,} deep (Python's limit is {sys.getrecursionlimit():,} calls):"
@@ -358,7 +376,8 @@ def grade_zero_grad(cls: type, zero_grad: Callable[[Any], Any], backward: Callab
         right = _reference_gradients(expr)
         for i, (leaf, r) in enumerate(zip(leaves, right)):
             if not _agree(leaf.grad, r):
-                return f"{expr.formula()} at {_point(expr)}: after zero_grad and a new pass, x{i} has {leaf.grad!r}, not {r!r}"
+                where = f"{expr.formula()} at {_point(expr)}"
+                return f"{where}: after zero_grad and a new pass, x{i} has {leaf.grad!r}, not {r!r}"
         return None
 
     strategy = expressions(ops=ENGINE_OPS)
@@ -380,7 +399,7 @@ def grade_new_op(cls: type, name: str = "sin", backward: Callable[[Any], Any] | 
             raise NotWritten(f"your Value has no method {name}")
         out = _written(method(), name)
         run(out)
-        slope = numerical_gradient(lambda v: function(v.data), [x])[0]
+        slope = _slopes(function, [x])[0]
         if not _agree(out.data, function(x)):
             return f"{name}({x!r}): your data {out.data!r}, math.{name} gives {function(x)!r}"
         if not abs(leaf.grad - slope) <= 1e-5 + 1e-3 * abs(slope):
@@ -391,12 +410,11 @@ def grade_new_op(cls: type, name: str = "sin", backward: Callable[[Any], Any] | 
         leaves = [cls(x) for x in expr.inputs]
         out = getattr(expr(*leaves), name)()
         run(out)
-        numeric = numerical_gradient(
-            lambda *vs: function(expr.evaluate(*[v.data for v in vs], functions=_FLOAT_METHODS)), expr.inputs
-        )
+        numeric = _slopes(lambda *xs: function(expr.evaluate(*xs, functions=_FLOAT_METHODS)), expr.inputs)
         for i, (leaf, n) in enumerate(zip(leaves, numeric)):
             if not abs(leaf.grad - n) <= 1e-5 + 1e-3 * abs(n):
-                return f"{name}({expr.formula()}) at {_point(expr)}: your d/dx{i} = {leaf.grad!r}, finite differences {n:.8g}"
+                where = f"{name}({expr.formula()}) at {_point(expr)}"
+                return f"{where}: your d/dx{i} = {leaf.grad!r}, finite differences {n:.8g}"
         return None
 
     return record(

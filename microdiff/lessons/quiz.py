@@ -9,7 +9,7 @@ right: the picture of the last step answered correctly, with only the gradients 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from microdiff import Constant, Value
@@ -51,7 +51,7 @@ class StepperQuiz:
             expected = tuple(c.downstream for c in step.contributions if not isinstance(c.input, Constant))
             answer = answers.get(step.number, ...)
             kind, target = ("numbers", expected) if len(expected) > 1 else ("number", expected[0])
-            verdict = Exercise(kind, lambda t=target: t, self.tol, hint="upstream × local").judge(
+            verdict = Exercise(kind, _constant(target), self.tol, hint="upstream × local").judge(
                 f"step {step.number}", answer
             )
             if verdict.status == CORRECT:
@@ -65,6 +65,10 @@ class StepperQuiz:
         return QuizResult(record(report), self.steps[reached - 1] if reached else None)
 
 
+def _constant(value: Any) -> Callable[[], Any]:
+    return lambda: value
+
+
 class QuizResult:
     """The verdicts, and the picture of the pass as far as the answers were right (Jupyter shows both)."""
 
@@ -74,6 +78,8 @@ class QuizResult:
 
     def __str__(self) -> str:
         return str(self.report)
+
+    __repr__ = __str__
 
     def _repr_html_(self) -> str:
         from microdiff.web import html_text
