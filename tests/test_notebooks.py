@@ -9,7 +9,7 @@ place, just before the check cells, and a last cell confirms that every checker 
 Every lesson is executed with nbclient in a fresh ``python3`` kernel. jupyter_client starts a kernelspec
 whose command is ``python`` with the interpreter running the tests (``sys.executable``), so the lessons
 see the same environment, and microdiff, as the tests do; ``test_kernel_is_this_python`` checks that.
-Each lesson is executed once per session (a cached fixture), so the total time can be checked too. The
+Each lesson is executed once per session (a cached fixture), so the total time can be reported too. The
 kernel works in a temporary folder, so whatever a lesson's tools write (hypothesis keeps a cache in
 ``.hypothesis``) stays out of the repository.
 """
@@ -19,6 +19,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,6 @@ NOTEBOOKS = ROOT / "notebooks"
 LESSONS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 
 CELL_TIMEOUT = 120  # seconds for any one cell
-TOTAL_BUDGET = 180  # seconds for all lessons together, kernel starts included (the lessons' promise to CI)
 PICTURES = ("image/svg+xml", "image/png")
 PORTABLE_METADATA = {"kernelspec", "language_info"}
 
@@ -121,11 +121,17 @@ def test_run_all_prints_no_solution(path: Path) -> None:
             )
 
 
-def test_all_lessons_run_within_budget(lessons: Lessons) -> None:
-    times = {path.name: lessons.run(path)[1] for path in LESSONS}
-    total = sum(times.values())
-    report = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in times.items())
-    assert total < TOTAL_BUDGET, f"the lessons took {total:.1f} s together (budget {TOTAL_BUDGET} s): {report}"
+class LessonTimes(UserWarning):
+    """How long the lessons took: reported in the warnings summary, never asserted (the machine may be busy)."""
+
+
+def test_all_lessons_run(lessons: Lessons) -> None:
+    """Every lesson runs; the seconds each took appear in pytest's warnings summary (the lessons aim at 3 minutes
+    together on a 2-core machine, a figure for people to read, not a test that fails when the machine is busy)."""
+    times = {path.stem[:2]: lessons.run(path)[1] for path in LESSONS}
+    report = ", ".join(f"{number}: {seconds:.0f} s" for number, seconds in times.items())
+    warnings.warn(LessonTimes(f"the lessons ran in {sum(times.values()):.0f} s together ({report})"), stacklevel=1)
+    assert len(times) == len(LESSONS)
 
 
 def _stored_versions(path: Path) -> list[tuple[str, str]]:
