@@ -16,9 +16,12 @@ A wrong answer never stops the others from being checked (no ``assert``), and ev
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from microdiff import DisconnectedGradientWarning
 
 CORRECT, CLOSE, WRONG, UNANSWERED = "correct", "close", "wrong", "unanswered"
 CLOSE_TOLERANCE = 1e-2  # "close" means: right to about two significant digits
@@ -123,7 +126,9 @@ def check(lesson: str, *answers: Any) -> Report:
     report = Report(lesson)
     for number, (exercise, answer) in enumerate(zip(exercises, answers), start=1):
         try:
-            report.verdicts.append(exercise.judge(f"Exercise {number}", answer))
+            with warnings.catch_warnings():  # a random case may ignore an input: its zero gradient is no news
+                warnings.simplefilter("ignore", DisconnectedGradientWarning)
+                report.verdicts.append(exercise.judge(f"Exercise {number}", answer))
         except Exception as error:  # the learner's code raised: report it, and go on with the others
             report.verdicts.append(Verdict(f"Exercise {number}", WRONG, f"raised {type(error).__name__}: {error}"))
     return record(report)
