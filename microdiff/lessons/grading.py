@@ -84,7 +84,7 @@ def _verdict(name: str, run: Callable[[], str | None], passed: str) -> Verdict:
     """Run one graded part: ``run`` returns ``None`` (passed) or a message; placeholders count as unanswered."""
     try:
         message = run()
-    except NotWritten as missing:
+    except (NotWritten, NotImplementedError) as missing:
         return Verdict(name, UNANSWERED, f"not written yet ({missing})")
     except Exception as error:
         return Verdict(name, WRONG, f"raised {type(error).__name__}: {error}")
@@ -109,6 +109,8 @@ def _catching(problem: Callable[[Any], str | None]) -> Callable[[Any], str | Non
             return problem(example)
         except NotWritten:
             raise
+        except NotImplementedError as missing:  # the skeleton's placeholder
+            raise NotWritten(str(missing)) from missing
         except (TypeError, AttributeError) as error:
             if "NoneType" in str(error):  # an operation still returns None, its body is `...`
                 raise NotWritten("an operation returned None") from error
@@ -281,6 +283,8 @@ def grade_topological_order(topological_order: Callable[[Any], list[Any]], cls: 
             node = node + 1.0
         try:
             order = _written(topological_order(node), "topological_order")
+        except NotImplementedError as missing:
+            raise NotWritten(str(missing)) from missing
         except RecursionError:
             return (
                 f"RecursionError on a chain {DEEP:,} deep (Python's limit is {sys.getrecursionlimit():,} calls):"
