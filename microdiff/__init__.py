@@ -15,8 +15,9 @@ from microdiff.engine.gradcheck import GradcheckError, gradcheck
 from microdiff.engine.ops import OPS, Op
 from microdiff.engine.value import Constant, Value, enable_grad, gradients, no_grad
 
+from microdiff.drawing.backward_steps import backward_steps  # the steps as data: no graphviz needed
+
 try:  # drawing needs the optional graphviz package (pip install 'microdiff[viz]')
-    from microdiff.drawing.backward_steps import backward_steps
     from microdiff.drawing.draw import draw
     from microdiff.drawing.stepper import Stepper
 except ModuleNotFoundError as missing:
@@ -27,7 +28,7 @@ except ModuleNotFoundError as missing:
         """Stands in for drawing when the graphviz package is missing, and says how to get it."""
         raise ModuleNotFoundError("drawing needs the graphviz package: pip install 'microdiff[viz]'", name="graphviz")
 
-    Stepper = backward_steps = draw  # type: ignore[assignment,misc]
+    Stepper = draw  # type: ignore[assignment,misc]
 
 __all__ = [
     "OPS",

@@ -24,9 +24,9 @@ def parse(svg: str | bytes) -> dict[str, tuple[list[str], tuple[float, float, fl
     for group in ET.fromstring(svg).iter(f"{SVG}g"):
         if group.get("class") not in ("node", "cluster"):
             continue
-        texts = [t.text.strip() for t in group.iter(f"{SVG}text") if t.text and t.text.strip()]
+        texts = [t.text.replace("\xa0", " ").strip() for t in group.iter(f"{SVG}text") if t.text and t.text.strip()]
         numbers = []
-        for shape in group:
+        for shape in group.iter():  # a node with a tooltip nests its shapes in a link
             if shape.tag == f"{SVG}ellipse":
                 cx, cy, rx, ry = (float(shape.get(k)) for k in ("cx", "cy", "rx", "ry"))
                 numbers += [cx - rx, cy - ry, cx + rx, cy + ry]
