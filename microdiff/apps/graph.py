@@ -98,8 +98,7 @@ def run(args: argparse.Namespace) -> int:
         files: dict[Path, str | bytes] = {Path(args.output): graph.source if fmt == "dot" else graph.pipe(format=fmt)}
         if args.steps:
             files |= Stepper(root, **options).contents(args.steps)
-        for folder in dict.fromkeys(path.parent for path in files):
-            make_folder(folder)
+        make_folders(list(dict.fromkeys(path.parent for path in files)))
         written = [write_atomically(path, content) for path, content in files.items()]
     except graphviz.ExecutableNotFound:
         return _fail(
@@ -136,17 +135,20 @@ def check_size(root: Value, max_nodes: int | None, steps: bool) -> None:
         )
 
 
-def make_folder(folder: Path) -> None:
-    """Create an output folder that does not exist yet, or refuse in one clear line."""
-    if folder.is_dir():
-        return
-    if folder.exists():
-        raise ValueError(f"cannot write into {str(folder)!r}: it is a file, not a folder")
-    try:
-        folder.mkdir(parents=True)
-    except OSError as error:
-        raise ValueError(f"cannot create the folder {str(folder)!r}: {error.strerror or error}") from None
-    print(f"created the folder {folder}")
+def make_folders(folders: list[Path]) -> None:
+    """Create the output folders that do not exist yet, or refuse in one clear line before making any."""
+    for folder in folders:
+        existing = next(path for path in (folder, *folder.parents) if path.exists())
+        if not existing.is_dir():
+            raise ValueError(f"cannot write into {str(folder)!r}: {str(existing)!r} is a file, not a folder")
+    for folder in folders:
+        if folder.is_dir():
+            continue
+        try:
+            folder.mkdir(parents=True)
+        except OSError as error:
+            raise ValueError(f"cannot create the folder {str(folder)!r}: {error.strerror or error}") from None
+        print(f"created the folder {folder}")
 
 
 def output_format(output: str, fmt: str | None) -> str:

@@ -9,9 +9,11 @@ in its own language, DOT, so such text could end a label early and add nodes of 
   what no file can hold (lone surrogates, U+FFFE) by U+FFFD;
 * :func:`shortened` cuts long text for display (the full text goes into a tooltip, up to
   :data:`TOOLTIP_LIMIT` characters: ``dot`` refuses strings of 16 KB or more);
-* :func:`quoted` writes a DOT double-quoted string, Graphviz's own quoting (``\\`` and ``"`` escaped);
+* :func:`quoted` writes a DOT double-quoted string, Graphviz's own quoting (``\\`` and ``"`` escaped,
+  and ``&`` as ``&amp;``, since ``dot`` reads entities in labels);
 * :func:`html_text` writes text for the inside of an HTML-like label (every character but letters,
-  digits and spaces as a numeric reference: ``dot``'s HTML lexer stumbles on a bare ``]``);
+  digits and spaces as a numeric reference: ``dot``'s HTML lexer stumbles on a bare ``]``; and
+  backslashes doubled, since ``dot`` reads ``\\N`` there too);
 * :func:`attribute_list` writes ``[name="value" …]``, quoting every value except an :class:`Html`
   label, which only :func:`html_label` makes.
 
@@ -26,7 +28,7 @@ from typing import Any
 
 NAME_LIMIT = 40  # characters of a node's name or a box's name shown in a drawing
 TITLE_LIMIT = 160  # characters of a drawing's title
-TOOLTIP_LIMIT = 4000  # characters kept in a tooltip: 4 bytes each at most, under dot's 16,384-byte limit
+TOOLTIP_LIMIT = 3000  # characters kept in a tooltip: at most 5 bytes each once quoted (& is &amp;), under dot's 16,384
 
 _C0_PICTURES = {code: chr(0x2400 + code) for code in range(0x20)} | {0x7F: "\u2421"}  # ␀ … ␟, ␡
 _SAFE_IN_HTML = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ")
@@ -78,15 +80,20 @@ def quoted(text: Any) -> str:
     """``text`` as a DOT double-quoted string, e.g. ``say "hi"`` → ``"say \\"hi\\""``.
 
     Backslashes are doubled too: in a label ``\\n`` or ``\\N`` would otherwise mean a line break or the
-    node's name.
+    node's name. And ``&`` is written ``&amp;``: ``dot`` reads ``&amp;`` or ``&#60;`` in any label as the
+    character it names.
     """
-    return '"' + visible(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return '"' + visible(text).replace("\\", "\\\\").replace('"', '\\"').replace("&", "&amp;") + '"'
 
 
 def html_text(text: Any) -> str:
     """``text`` for the inside of an HTML-like label: letters, digits and spaces as they are, the rest
-    as numeric character references (``<`` → ``&#60;``), which ``dot`` reads as plain characters."""
-    return "".join(char if char in _SAFE_IN_HTML else f"&#{ord(char)};" for char in visible(text))
+    as numeric character references (``<`` → ``&#60;``), which ``dot`` reads as plain characters.
+
+    A backslash is doubled first: even here ``dot`` reads ``\\N`` as the node's name.
+    """
+    text = visible(text).replace("\\", "\\\\")
+    return "".join(char if char in _SAFE_IN_HTML else f"&#{ord(char)};" for char in text)
 
 
 def html_label(markup: str) -> Html:
