@@ -8,14 +8,13 @@
 7.0
 """
 
+from microdiff.drawing.backward_steps import backward_steps  # the steps as data: no graphviz needed
 from microdiff.engine.composite import composite, mark_composite
 from microdiff.engine.forward import Dual, jvp
 from microdiff.engine.functional import grad, value_and_grad
 from microdiff.engine.gradcheck import GradcheckError, gradcheck
 from microdiff.engine.ops import OPS, Op
 from microdiff.engine.value import Constant, Value, enable_grad, gradients, no_grad
-
-from microdiff.drawing.backward_steps import backward_steps  # the steps as data: no graphviz needed
 
 try:  # drawing needs the optional graphviz package (pip install 'microdiff[viz]')
     from microdiff.drawing.draw import draw

@@ -354,3 +354,14 @@ def test_stepper_captions_escape_labels():
     y = x * x
     page = Stepper(y).page()
     assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_the_neuron_view_names_each_neurons_value_after_the_neuron():
+    from microdiff.nn import MLP
+
+    x = [Value(1.0, label="x0"), Value(2.0, label="x1")]
+    score = MLP(2, [2, 1], seed=0)(x)[0]
+    score.backward()
+    texts = [t[0] for t, _ in rendered(draw(score, collapse=True)).values()]
+    assert sorted(t for t in texts if t.startswith("L")) == ["L1.n0", "L1.n0", "L1.n1", "L1.n1", "L2.n0", "L2.n0"]
+    assert not any(re.fullmatch(r"v\d+", t) for t in texts)  # a box and a value per neuron, no v641

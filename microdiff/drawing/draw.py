@@ -46,7 +46,12 @@ INSTALL_HINT = (
     "`apt-get install graphviz` (Debian/Ubuntu) or `brew install graphviz` (macOS); pip cannot install it."
 )
 
-DOT_TIMEOUT = 60.0  # seconds; a 1,000-node network takes dot about 1 s, a pathological 120-node sum minutes
+DOT_TIMEOUT = 60.0  # seconds; a 1,000-node network takes dot about 1 s
+# dot's network simplex (ranking and placing nodes) may run very long on graphs where a few leaves feed
+# many operations: a sum of 49 products x*y took it 20 s, one of 80 over 5 minutes. Bounding its
+# iterations to 3 per node brings the 49 products to 0.3–0.7 s, leaves small drawings exactly as they
+# were (the README's pictures, a layer of neurons) and the demo network's at about 1 s.
+BOUNDED_LAYOUT = {"nslimit": "3", "nslimit1": "3"}
 FONT = "Helvetica,Arial,sans-serif"
 UNKNOWN_COLOUR = "#9ca3af"  # grey: a gradient not known yet, half way through a backward pass
 INPUT_ROLES = {"pow": ("base", "exponent")}  # ops whose inputs play different parts say which is which
@@ -190,10 +195,10 @@ def draw(
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise ValueError(f"draw: rankdir must be LR, TB, RL or BT, not {rankdir!r}")
     order = topological_order(root)
-    names = node_names(order)
     index = {node: i for i, node in enumerate(order)}
     marked = set(highlight)
     shown = _Collapsed(order, collapse, _placement(order))
+    names = _names(order, shown)
     boxes = _Boxes()
     edges: list[str] = []
     for node in order:
@@ -228,8 +233,9 @@ def draw(
                 words.append(f"local {compact(locals_[i], digits)}")
             attrs = {"label": f" {', '.join(words)} ", "decorate": "true"} if words else {}
             edges.append(f"n{index[parent]} -> {op_name}" + (f" {attribute_list(attrs)}" if attrs else ""))
+    layout = {"rankdir": rankdir, "fontname": FONT, "nodesep": "0.25", "ranksep": "0.35"} | BOUNDED_LAYOUT
     head = [
-        "graph " + attribute_list({"rankdir": rankdir, "fontname": FONT, "nodesep": "0.25", "ranksep": "0.35"}),
+        "graph " + attribute_list(layout),
         "node " + attribute_list({"fontname": FONT, "fontsize": "11", "fontcolor": DATA_COLOUR}),
         "edge "
         + attribute_list(
@@ -242,6 +248,19 @@ def draw(
         head.append("graph " + attribute_list(shown_title | ({"tooltip": full} if full else {})))
     body = head + boxes.lines() + edges
     return Graph(name="computational_graph", body=[f"\t{line}\n" for line in body])
+
+
+def _names(order: list[Value], shown: _Collapsed) -> dict[Value, str]:
+    """The names drawn: an unlabelled output of a collapsed composite takes the composite's name when no
+    other drawn composite has it (a neuron ``L1.n3``); the other unlabelled nodes drawn count v1, v2…"""
+    drawn = [node for node in order if not shown.hidden(node)]
+    boxes = [box.name for box in map(shown.collapsed_at, drawn) if box is not None]
+    outputs: dict[Value, str] = {}
+    for node in drawn:
+        box = shown.collapsed_at(node)
+        if box is not None and not node.label and boxes.count(box.name) == 1:
+            outputs[node] = box.name
+    return node_names(node for node in drawn if node not in outputs) | outputs
 
 
 def _line(name: str, **attributes: Any) -> str:

@@ -25,12 +25,13 @@ def compact(x: Any, digits: int = 4) -> str:
 def node_names(order: Iterable[Value]) -> dict[Value, str]:
     """Each node's name: its label, else ``v`` and a count (``v3``); a constant is named by its number.
 
-    ``order`` is topological (inputs first). The count runs left to right in the drawing: by the length
-    of the longest path from a leaf. A label that is not a string is shown as ``str(label)``.
+    ``order`` is topological (inputs first); it may leave out nodes a drawing hides (inside collapsed
+    composites), so that the count stays short. The count runs left to right in the drawing: by the
+    length of the longest path from a leaf. A label that is not a string is shown as ``str(label)``.
     """
     depth: dict[Value, int] = {}
     for node in order:
-        depth[node] = max((depth[parent] + 1 for parent in node.parents), default=0)
+        depth[node] = max((depth.get(parent, 0) + 1 for parent in node.parents), default=0)
     unlabelled = sorted(
         (node for node in depth if not node.label and not isinstance(node, Constant)), key=depth.__getitem__
     )
