@@ -56,11 +56,12 @@ def run(args: argparse.Namespace) -> int:
     """Train, report, draw; a failure is one line on stderr and exit status 1."""
     try:
         return _run(args)
-    except (OSError, ValueError) as error:
-        where = f"{error.filename}: " if getattr(error, "filename", None) else ""
-        message = getattr(error, "strerror", None) or str(error)
-        print(f"microdiff demo: error: {' '.join(f'{where}{message}'.split())}", file=sys.stderr)
-        return 1
+    except OSError as error:
+        message = f"{error.filename}: {error.strerror}" if error.filename and error.strerror else str(error)
+    except ValueError as error:
+        message = str(error)
+    print(f"microdiff demo: error: {' '.join(message.split())}", file=sys.stderr)
+    return 1
 
 
 def _run(args: argparse.Namespace) -> int:

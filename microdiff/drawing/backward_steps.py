@@ -72,6 +72,7 @@ class BackwardStep:
     def draw(self, **options: Any) -> Graph:
         """This step's picture: its node highlighted, the gradients known so far, its words as the title."""
         from microdiff.drawing.draw import draw  # imported here: graphviz is optional
+
         title = self.describe(options.get("digits", 4))
         return draw(self.root, grads=self.known, highlight=[self.node], title=title, **options)
 

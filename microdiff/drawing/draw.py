@@ -102,9 +102,7 @@ class Graph(graphviz.Digraph):
 
     timeout: float = DOT_TIMEOUT
 
-    def pipe(  # type: ignore[override]
-        self, format: str | None = None, *, engine: str | None = None, encoding: str | None = None
-    ) -> Any:
+    def pipe(self, format: str | None = None, *, engine: str | None = None, encoding: str | None = None) -> Any:
         """The picture in ``format`` (``"svg"``, ``"png"``…) as bytes, or text when ``encoding`` is given."""
         command = [engine or self.engine, f"-T{format or self.format}"]
         try:
@@ -122,7 +120,7 @@ class Graph(graphviz.Digraph):
             raise DrawingError(f"dot could not draw the graph (it stopped with exit status {done.returncode})")
         return done.stdout.decode(encoding) if encoding else done.stdout
 
-    def render(  # type: ignore[override]
+    def render(
         self, filename: str | os.PathLike[str] | None = None, directory: str | os.PathLike[str] | None = None,
         view: bool = False, cleanup: bool = False, format: str | None = None, **unsupported: Any,
     ) -> str:  # fmt: skip
@@ -150,7 +148,7 @@ class Graph(graphviz.Digraph):
 
     def _repr_svg_(self) -> str | None:
         try:
-            return self.pipe(format="svg", encoding="utf-8")  # type: ignore[no-any-return]
+            return self.pipe(format="svg", encoding="utf-8")
         except graphviz.ExecutableNotFound:
             return None
 
