@@ -38,7 +38,7 @@ from microdiff.engine.composite import Composite
 from microdiff.engine.ops import OPS
 from microdiff.engine.reverse import topological_order
 from microdiff.engine.value import Constant, Value
-from microdiff.files import replacing, write_atomically
+from microdiff.files import write_atomically
 from microdiff.style import DATA_COLOUR, GRAD_COLOUR, LOCAL_COLOUR
 
 INSTALL_HINT = (
@@ -139,12 +139,7 @@ class Graph(graphviz.Digraph):
         """Write the picture to ``path`` atomically (``format`` defaults to its suffix; ``dot`` and ``gv``
         write the DOT text, which needs no Graphviz). Returns the path."""
         fmt = format or Path(path).suffix.lower().lstrip(".")
-        if fmt in ("dot", "gv"):
-            return write_atomically(path, self.source)
-        picture = self.pipe(format=fmt)  # first: a failure leaves no file behind
-        with replacing(path) as temporary:
-            temporary.write_bytes(picture)
-        return Path(path)
+        return write_atomically(path, self.source if fmt in ("dot", "gv") else self.pipe(format=fmt))
 
     def _repr_svg_(self) -> str | None:
         try:
