@@ -15,6 +15,11 @@ def test_quick_demo_trains_reports_and_writes_valid_pngs(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "step   1/5" in printed and "step   5/5" in printed
     assert "final accuracy" in printed
+    assert f"created the folder {tmp_path / 'pictures'}" in printed
+    for name in ("decision_boundary.png", "loss.png", "explorer.html"):
+        assert f"wrote {tmp_path / 'pictures' / name}\n" in printed  # every file written is printed
+    names = {path.name for path in (tmp_path / "pictures").iterdir()}
+    assert names - {"neuron_graph.png", "neuron_graph.dot"} == {"decision_boundary.png", "loss.png", "explorer.html"}
     for name in ("decision_boundary.png", "loss.png"):
         data = (tmp_path / "pictures" / name).read_bytes()
         assert data.startswith(PNG_SIGNATURE) and len(data) > 1000
