@@ -174,8 +174,7 @@ def replay(nodes, params, point):
 def graph_numbers(model, loss, point, label, binary):
     """Every node's data and gradient in microdiff's own graph of one point's loss, and the gradients of the
     loss with respect to the parameters and to the point's coordinates."""
-    from microdiff.engine.reverse import topological_order
-    from microdiff.engine.value import gradients
+    from microdiff.engine.reverse import gradients, topological_order
 
     root, _, xs = point_graph(model, loss, point, label, binary)
     order = topological_order(root)

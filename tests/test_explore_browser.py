@@ -20,8 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from microdiff.engine.reverse import topological_order
-from microdiff.engine.value import gradients
+from microdiff.engine.reverse import gradients, topological_order
 from microdiff.explore import point_graph, record
 from microdiff.nn import MLP
 from microdiff.nn.losses import cross_entropy, hinge_loss

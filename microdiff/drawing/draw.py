@@ -34,8 +34,7 @@ import graphviz
 
 from microdiff.drawing.dot import NAME_LIMIT, TITLE_LIMIT, attribute_list, html_label, html_text, shortened, tooltip
 from microdiff.drawing.names import compact, local_derivatives, node_names
-from microdiff.engine.composite import Composite
-from microdiff.engine.ops import OPS
+from microdiff.engine.composite import Composite, composite_boxes
 from microdiff.engine.reverse import topological_order
 from microdiff.engine.value import Constant, Value
 from microdiff.files import write_atomically
@@ -215,7 +214,7 @@ def draw(
             symbol, full = shortened(collapsed.name, NAME_LIMIT), tooltip(collapsed.name, NAME_LIMIT)
             box.append(_line(op_name, label=symbol, **STYLE["composite"], **({"tooltip": full} if full else {})))
         else:
-            symbol = shortened(OPS[node.op].symbol, NAME_LIMIT)
+            symbol = shortened(node.operation.symbol, NAME_LIMIT)  # type: ignore[union-attr]  # not a leaf
             box.append(_line(op_name, label=symbol, **STYLE["op"], width="0.3" if len(symbol) < 3 else "0.45"))
         edges.append(f"{op_name} -> {name}")
         locals_ = local_derivatives(node) if edge_derivatives and not collapsed else ()
@@ -272,14 +271,6 @@ def _value_label(name: str, node: Value, grad: Any, show_grad: bool, digits: int
         text, colour = ("grad ?", UNKNOWN_COLOUR) if grad is None else (f"grad {compact(grad, digits)}", GRAD_COLOUR)
         rows += f'<tr><td><font color="{colour}" point-size="10">{html_text(text)}</font></td></tr>'
     return html_label(f'<table border="0" cellborder="0" cellspacing="0" cellpadding="1">{rows}</table>')
-
-
-def composite_of(node: Value) -> Composite | None:
-    """The innermost composite that ``node``'s operation belongs to (``None`` for a leaf or a bare op).
-
-    The one place a drawing reads composite membership.
-    """
-    return node.composite
 
 
 class _Collapsed:
@@ -339,14 +330,15 @@ def _placement(order: list[Value]) -> dict[Value, Composite | None]:
     is drawn in the innermost box around all of its uses — a neuron's weights inside the neuron, the 1 of
     a sigmoid inside the sigmoid — except that it stays outside a box whose input it is.
     """
+    box_of = composite_boxes(order)
     uses: dict[Value, list[Composite | None]] = {}
     for node in order:
         for parent in node.parents:
-            uses.setdefault(parent, []).append(composite_of(node))
+            uses.setdefault(parent, []).append(box_of.get(node))
     where: dict[Value, Composite | None] = {}
     for node in order:
         if node.parents or node not in uses:
-            where[node] = composite_of(node)
+            where[node] = box_of.get(node)
             continue
         chains = [_chain(box) for box in uses[node]]
         box = next((box for box in chains[0] if all(box in chain for chain in chains[1:])), None)

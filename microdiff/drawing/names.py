@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from microdiff.engine.ops import OPS
 from microdiff.engine.value import Constant, Value
 
 
@@ -41,4 +40,4 @@ def node_names(order: Iterable[Value]) -> dict[Value, str]:
 
 def local_derivatives(node: Value) -> tuple[float, ...]:
     """d node / d input for each of ``node``'s inputs, from its op's ``local`` rule on floats."""
-    return tuple(OPS[node.op].local(*[parent.data for parent in node.parents], node.data))
+    return tuple(node.operation.local(*[parent.data for parent in node.parents], node.data))  # type: ignore[union-attr]

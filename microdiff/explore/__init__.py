@@ -54,8 +54,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
-from microdiff.engine.reverse import topological_order
-from microdiff.engine.value import Value, gradients, no_grad
+from microdiff.engine.reverse import gradients, topological_order
+from microdiff.engine.value import Value, no_grad
 from microdiff.nn import MLP, Module
 from microdiff.nn.losses import cross_entropy, hinge_loss
 from microdiff.nn.optim import SGD
