@@ -3,7 +3,14 @@
 The expression is never run as Python. It is parsed with :mod:`ast` and every node of the tree is
 checked against a small grammar first: numbers, variable names, ``+ - * / **``, unary ``-`` and ``+``,
 and calls of a few functions with one argument. Only then is it evaluated, by building ``Value`` nodes
-with microdiff's own operations. Anything else is one clear line on stderr and exit status 1.
+with microdiff's own operations. Anything else is one clear line on stderr and exit status 1, with a
+hint for the usual slips: the closest allowed function for an unknown one (``sin`` → ``sigmoid``), ``**``
+for ``^``, ``2*x`` for ``2x``, and every variable without a value named at once.
+
+``dot`` needs far longer for some graphs than their size suggests, so the command refuses graphs of
+more than :data:`MAX_NODES` nodes (:data:`MAX_NODES_WITH_STEPS` with ``--steps``, which draws one
+picture per step) unless ``--max-nodes`` allows more. Everything is drawn in memory first; then the
+output folders are made (or refused), and only then is any file written, each one atomically.
 """
 
 from __future__ import annotations
