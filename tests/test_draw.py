@@ -365,3 +365,17 @@ def test_the_neuron_view_names_each_neurons_value_after_the_neuron():
     texts = [t[0] for t, _ in rendered(draw(score, collapse=True)).values()]
     assert sorted(t for t in texts if t.startswith("L")) == ["L1.n0", "L1.n0", "L1.n1", "L1.n1", "L2.n0", "L2.n0"]
     assert not any(re.fullmatch(r"v\d+", t) for t in texts)  # a box and a value per neuron, no v641
+
+
+def test_a_big_networks_inner_nodes_are_counted_within_their_neuron():
+    """No v641: past 99 unlabelled nodes, a node is named after the neuron around it (``L1.n3.v2``)."""
+    from microdiff.drawing.names import node_names
+    from microdiff.nn import MLP
+
+    x = [Value(1.0, label="x0"), Value(2.0, label="x1")]
+    score = MLP(2, [16, 16, 1], seed=0)(x)[0]
+    names = node_names(topological_order(score))
+    assert len(set(names.values())) == len(names)  # every name is unique
+    inner = [name for node, name in names.items() if not node.label and not isinstance(node, Constant)]
+    assert len(inner) > 99 and all(re.fullmatch(r"L[123]\.n\d+\.v\d\d?", name) for name in inner)
+    assert set(node_names(topological_order(seeds_sigmoid())).values()) >= {"v1", "v2", "v3"}  # small graphs: v1, v2…

@@ -33,7 +33,7 @@ from typing import Any
 import graphviz
 
 from microdiff.drawing.dot import NAME_LIMIT, TITLE_LIMIT, attribute_list, html_label, html_text, shortened, tooltip
-from microdiff.drawing.names import compact, local_derivatives, node_names
+from microdiff.drawing.names import boxes_around, compact, local_derivatives, node_names
 from microdiff.engine.composite import Composite, composite_boxes
 from microdiff.engine.reverse import topological_order
 from microdiff.engine.value import Constant, Value
@@ -289,7 +289,7 @@ class _Collapsed:
         self.output: dict[Composite, Value] = {}  # its last node in topological order is its output
         for node in order:
             outermost = None
-            for box in _chain(where[node]):
+            for box in boxes_around(where[node]):
                 if names is None or box.name in names:
                     outermost = box
             if outermost is not None:
@@ -340,21 +340,12 @@ def _placement(order: list[Value]) -> dict[Value, Composite | None]:
         if node.parents or node not in uses:
             where[node] = box_of.get(node)
             continue
-        chains = [_chain(box) for box in uses[node]]
+        chains = [boxes_around(box) for box in uses[node]]
         box = next((box for box in chains[0] if all(box in chain for chain in chains[1:])), None)
         while box is not None and id(node) in box.inputs:
             box = box.parent
         where[node] = box
     return where
-
-
-def _chain(box: Composite | None) -> list[Composite]:
-    """A composite and the composites around it, innermost first."""
-    chain = []
-    while box is not None:
-        chain.append(box)
-        box = box.parent
-    return chain
 
 
 class _Boxes:
@@ -368,7 +359,7 @@ class _Boxes:
         """Where to put a node that sits inside ``box`` (the whole graph for ``None``)."""
         if box is None:
             return self.top
-        for outer in _chain(box):
+        for outer in boxes_around(box):
             if outer not in self.clusters:
                 full = tooltip(outer.name, NAME_LIMIT)
                 attributes = {"label": shortened(outer.name, NAME_LIMIT), "fontsize": "11", "fontname": FONT}
@@ -379,7 +370,7 @@ class _Boxes:
     def lines(self) -> list[str]:
         """The statements of the whole graph: each cluster inside the one around it, innermost first."""
         numbers = {box: i for i, box in enumerate(self.clusters)}
-        for box in sorted(self.clusters, key=lambda b: len(_chain(b)), reverse=True):
+        for box in sorted(self.clusters, key=lambda b: len(boxes_around(b)), reverse=True):
             outer = self.clusters[box.parent] if box.parent is not None else self.top
             outer.extend([f"subgraph cluster_{numbers[box]} {{", *self.clusters[box], "}"])
         return self.top
