@@ -16,6 +16,7 @@ from microdiff.drawing.dot import (
     NAME_LIMIT,
     TITLE_LIMIT,
     TOOLTIP_LIMIT,
+    Html,
     attribute_list,
     html_label,
     html_text,
@@ -54,6 +55,7 @@ def test_quoting_is_graphvizs_own_and_html_text_is_all_references():
         '[label="<x>];evil[label=\\"pwn\\"];a[label=<y>" shape="box"]'
     )
     assert attribute_list({"label": html_label("<b>x</b>")}) == "[label=<<b>x</b>>]"
+    assert attribute_list({"label": shortened(Html("<x>"), 40)}) == '[label="<x>"]'  # only html_label makes Html
 
 
 def picture(label: object, name: str, title: str) -> tuple[str, ET.Element]:

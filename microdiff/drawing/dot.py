@@ -47,7 +47,7 @@ def visible(text: Any) -> str:
     line and paragraph separators become ``\\x85``-style escapes; lone surrogates and non-characters
     (U+FFFE, U+FFFF…) become U+FFFD.
     """
-    text = text if isinstance(text, str) else str(text)
+    text = str(text)  # a plain str even for a str subclass: only html_label makes an Html label
     if text.isprintable():  # the usual case, in one pass (control characters and surrogates are not printable)
         return text
     out = []
