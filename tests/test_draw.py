@@ -301,6 +301,8 @@ def test_dot_runs_under_a_time_limit_and_fails_in_one_line(monkeypatch, tmp_path
         with pytest.raises(DrawingError, match=r"^dot did not finish drawing the graph within 0.2 s \(Graph.timeout\)"):
             call()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dot"]  # nothing half written
+    bundle = graph._repr_mimebundle_()  # Jupyter shows the one line, not a traceback
+    assert list(bundle) == ["text/plain"] and bundle["text/plain"].startswith("dot did not finish")
 
 
 def test_render_and_write_go_through_the_timeout_and_write_whole_files(tmp_path):

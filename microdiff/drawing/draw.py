@@ -147,7 +147,10 @@ class Graph(graphviz.Digraph):
             return None
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **_: Any) -> dict[str, str]:
-        svg = self._repr_svg_()
+        try:
+            svg = self._repr_svg_()
+        except DrawingError as error:  # in a notebook: the one line, not a traceback
+            return {"text/plain": str(error)}
         if svg is not None:
             return {"image/svg+xml": svg}
         return {"text/plain": f"{self.source}\n{INSTALL_HINT}", "text/html": self.html()}
