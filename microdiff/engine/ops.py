@@ -136,7 +136,7 @@ def _pow_base_slope(a: Any, b: Any) -> Any:
             return 0.0
         if isinstance(a, float):
             return b * math.inf
-        return b * a._node_with(POW, a._lift(b - 1.0), math.inf)
+        return b * a._apply(POW, a._lift(b - 1.0), math.inf)
     if isinstance(a, float):
         return b * _float_power(a, b - 1.0)
     return b * a ** (b - 1.0)

@@ -86,24 +86,31 @@ def collector_paused() -> Iterator[None]:
 def topological_order(root: Value) -> list[Value]:
     """Every node ``root`` depends on, each listed after all of its inputs (``root`` comes last).
 
-    Depth-first search with an explicit stack: a node is listed once all its inputs are, which is
-    when we meet it the second time on the stack ("expanded").
+    Depth-first search with an explicit stack. A node is listed once all its inputs are: when it is
+    first met, it goes back on the stack under a ``None`` marker, above its inputs; popping the marker
+    (after every input has been listed) lists the node. The inputs are read from the node's two slots
+    rather than ``parents``, which would build a tuple per node: the sort is a third of ``backward()``.
     """
     order: list[Value] = []
     visited: set[Value] = set()
-    stack: list[tuple[Value, bool]] = [(root, False)]
+    stack: list[Value | None] = [root]
     while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
+        node = stack.pop()
+        if node is None:
+            order.append(stack.pop())  # type: ignore[arg-type]
             continue
         if node in visited:
             continue
         visited.add(node)
-        stack.append((node, True))
-        for parent in node.parents:
-            if parent not in visited:
-                stack.append((parent, False))
+        stack.append(node)
+        stack.append(None)
+        first = node._first
+        if first is not None:
+            if first not in visited:
+                stack.append(first)
+            second = node._second
+            if second is not None and second not in visited:
+                stack.append(second)
     return order
 
 
