@@ -1,0 +1,131 @@
+"""Helpers for the explorer's browser tests: headless Chromium opens a page (file://) and we read the DOM its
+script built (``--dump-dom``).
+
+Chromium is optional on a laptop (the tests skip without it) but required in CI: with
+``MICRODIFF_REQUIRE_CHROMIUM=1`` a missing browser fails the tests instead. Set ``MICRODIFF_CHROMIUM`` to use
+another binary than ``/usr/bin/chromium``.
+"""
+
+import os
+import shutil
+import subprocess
+import tempfile
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",  # containers often have a tiny /dev/shm
+    "--virtual-time-budget=5000",
+]
+
+
+def find_chromium():
+    path = os.environ.get("MICRODIFF_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    return path if Path(path).exists() else None
+
+
+def needed(what, reason):
+    """Skip with ``reason`` when ``what`` is missing, or fail when CI says the browser tests must run."""
+    if os.environ.get("MICRODIFF_REQUIRE_CHROMIUM") == "1":
+        pytest.fail(f"MICRODIFF_REQUIRE_CHROMIUM=1 but {what} is missing: {reason}")
+    pytest.skip(f"{what} is missing: {reason}")
+
+
+def chromium_or_skip():
+    path = find_chromium()
+    if path is None:
+        needed("Chromium", "apt-get install chromium (or set MICRODIFF_CHROMIUM)")
+    return path
+
+
+@pytest.fixture(scope="module", name="bare_chromium")
+def bare_chromium_fixture():
+    """The Chromium binary, for pages without drawings."""
+    return chromium_or_skip()
+
+
+@pytest.fixture(scope="module", name="chromium")
+def chromium_fixture():
+    """The Chromium binary, for explorer pages (their drawings of the neurons need Graphviz's dot)."""
+    path = chromium_or_skip()
+    if shutil.which("dot") is None:
+        needed("Graphviz's dot", "the page's drawings of the neurons need it (apt-get install graphviz)")
+    return path
+
+
+def browse(chromium, url, *extra):
+    """Run headless Chromium on ``url`` with a fresh profile; return its stdout and stderr."""
+    with tempfile.TemporaryDirectory() as profile:
+        done = subprocess.run(
+            [chromium, *FLAGS, f"--user-data-dir={profile}", *extra, url],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout, done.stderr
+
+
+class Dom(HTMLParser):
+    """The elements of a dumped page: each with its tag, its attributes and its text."""
+
+    def __init__(self, text):
+        super().__init__(convert_charrefs=True)
+        self.elements = []  # (tag, attrs, texts) in document order
+        self.open = []
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        element = (tag, dict(attrs), [])
+        self.elements.append(element)
+        self.open.append(element)
+
+    def handle_endtag(self, tag):
+        while self.open:
+            if self.open.pop()[0] == tag:
+                break
+
+    def handle_startendtag(self, tag, attrs):
+        self.elements.append((tag, dict(attrs), []))
+
+    def handle_data(self, data):
+        for element in self.open:
+            element[2].append(data)
+
+    def by_id(self, ident):
+        found = [e for e in self.elements if e[1].get("id") == ident]
+        assert found, f"no element #{ident} in the page"
+        return found[0]
+
+    def text(self, ident):
+        return "".join(self.by_id(ident)[2])
+
+    def having(self, attribute, tag=None):
+        """Every element with ``attribute`` (and of ``tag``, if given)."""
+        return [e for e in self.elements if attribute in e[1] and (tag is None or e[0] == tag)]
+
+
+def dump(chromium, path, hash=""):
+    """The DOM of the page at ``path`` after its script ran, and Chromium's stderr."""
+    out, err = browse(chromium, f"{Path(path).as_uri()}{hash}", "--dump-dom")
+    return Dom(out), err
+
+
+def load(chromium, path, hash=""):
+    """Open an explorer page and check that its script ran to the end without an error."""
+    dom, err = dump(chromium, path, hash)
+    body = next(e for e in dom.elements if e[0] == "body")
+    assert dom.text("errors") == "", f"the page logged errors: {dom.text('errors')}"
+    assert "Uncaught" not in err, err[-2000:]
+    assert body[1].get("data-ready") == "1", "the page's script did not finish"
+    return dom
