@@ -115,15 +115,15 @@ class Dom(HTMLParser):
         return [e for e in self.elements if attribute in e[1] and (tag is None or e[0] == tag)]
 
 
-def dump(chromium, path, hash=""):
+def dump(chromium, path, hash="", *extra):
     """The DOM of the page at ``path`` after its script ran, and Chromium's stderr."""
-    out, err = browse(chromium, f"{Path(path).as_uri()}{hash}", "--dump-dom")
+    out, err = browse(chromium, f"{Path(path).as_uri()}{hash}", "--dump-dom", *extra)
     return Dom(out), err
 
 
-def load(chromium, path, hash=""):
+def load(chromium, path, hash="", *extra):
     """Open an explorer page and check that its script ran to the end without an error."""
-    dom, err = dump(chromium, path, hash)
+    dom, err = dump(chromium, path, hash, *extra)
     body = next(e for e in dom.elements if e[0] == "body")
     assert dom.text("errors") == "", f"the page logged errors: {dom.text('errors')}"
     assert "Uncaught" not in err, err[-2000:]

@@ -69,7 +69,7 @@ def test_neuron_view_and_an_expanded_neuron_show_microdiffs_numbers(chromium, tm
     run = record(model, POINTS[binary], LABELS[binary], steps=6, every=2, grid=10, lr=0.3, loss=loss)
     path = run.save(tmp_path / "explorer.html")
     step, point = 5, 5  # point 5 is of class +1 in the two-class data, class 2 in the three-class data
-    dom = load(chromium, path, f"#step={step}&point={point}&node=L2.n1.w3")
+    dom = load(chromium, path, f"#step={step}&point={point}&node=L2.n1.w3", "--window-size=1280,900")
     frame = run.frame(step)
     # the step and its regions, cell by cell
     assert dom.by_id("step-label")[1]["data-step"] == str(step) and dom.text("step-label") == f"step {step} of 6"
@@ -80,7 +80,9 @@ def test_neuron_view_and_an_expanded_neuron_show_microdiffs_numbers(chromium, tm
     units, params = microdiff_numbers(fresh, loss, frame.params, POINTS[binary][point], LABELS[binary][point])
     neurons = [f"L{i + 1}.n{j}" for i, size in enumerate([6, 4, 1 if binary else 3]) for j in range(size)]
     assert sorted(units) == sorted(["x0", "x1", *neurons, "loss"])
-    assert dom.by_id("neurons")[1]["data-step"] == str(step) and dom.by_id("neurons")[1]["data-point"] == str(point)
+    view = dom.by_id("neurons")[1]
+    assert view["data-step"] == str(step) and view["data-point"] == str(point)
+    assert view["data-fits"] == "1" and float(view["data-scale"]) * 12 >= 11  # fits the panel; text 11 px or more
     assert_close(drawn(dom, "unit"), units)
     assert f"its loss is {units['loss'][0]:.4g} at step {step} of 6" in dom.text("graph-title")
     # #node=L2.n1.w3 expanded neuron L2.n1: its weights and bias, and its inputs L1.n0…, with microdiff's numbers
