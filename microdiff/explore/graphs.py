@@ -212,8 +212,11 @@ def _shape(out: Value) -> str:
 
 
 def _drawing_source(out: Value) -> str:
-    from microdiff.drawing.draw import draw  # imported here: graphviz is an optional dependency
-
+    """The DOT source of ``draw(out)``, or ``""`` without the graphviz package (an optional dependency)."""
+    try:
+        from microdiff.drawing.draw import draw
+    except ImportError:
+        return ""
     return str(draw(out).source)
 
 
@@ -244,9 +247,11 @@ def render_drawings(sources: Sequence[str]) -> tuple[list[str], list[str]]:
     some three times faster than one run per drawing. If ``dot`` refuses that input, each drawing gets a
     run of its own, and one that fails is ``""`` (its unit cannot be expanded) with the first line of
     ``dot``'s message among the complaints. The page inflates the drawings with the browser's
-    ``DecompressionStream``. Raises ``FileNotFoundError`` without ``dot`` and
-    ``subprocess.TimeoutExpired`` past :data:`DOT_TIMEOUT`.
+    ``DecompressionStream``. An empty source (no graphviz package) gives no drawing. Raises
+    ``FileNotFoundError`` without ``dot`` and ``subprocess.TimeoutExpired`` past :data:`DOT_TIMEOUT`.
     """
+    if not any(sources):
+        return ["" for _ in sources], []
     try:
         svgs = _dot(list(sources))
     except subprocess.CalledProcessError:

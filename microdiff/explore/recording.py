@@ -245,6 +245,8 @@ class Recorder:
 
 def _drawings(sources: list[str]) -> tuple[list[str], str]:
     """The units' drawings, and a note for the page when some or all are missing, saying why."""
+    if sources and not any(sources):
+        return [], "The graphviz package is missing, so the neurons cannot be expanded: pip install 'microdiff[viz]'."
     try:
         drawings, complaints = graphs.render_drawings(sources)
     except FileNotFoundError:
