@@ -10,10 +10,12 @@
 
 from microdiff.engine.composite import composite, mark_composite
 from microdiff.engine.forward import Dual, jvp
-from microdiff.engine.functional import grad, value_and_grad
+from microdiff.engine.functional import grad, hessian, hvp, value_and_grad
 from microdiff.engine.gradcheck import GradcheckError, gradcheck
 from microdiff.engine.ops import OPS, Op
-from microdiff.engine.value import Constant, Value, enable_grad, gradients, no_grad
+from microdiff.engine.primitive import primitive
+from microdiff.engine.reverse import DisconnectedGradientWarning, gradients
+from microdiff.engine.value import Constant, Value, enable_grad, no_grad
 
 try:  # drawing needs the optional graphviz package (pip install 'microdiff[viz]')
     from microdiff.drawing.backward_steps import backward_steps
@@ -32,6 +34,8 @@ except ModuleNotFoundError as missing:
 __all__ = [
     "OPS",
     "Constant",
+    "DisconnectedGradientWarning",
+    "DisconnectedGradientWarning",
     "Dual",
     "GradcheckError",
     "Op",
@@ -42,11 +46,17 @@ __all__ = [
     "draw",
     "enable_grad",
     "grad",
+    "hessian",
+    "hvp",
+    "hessian",
+    "hvp",
     "gradcheck",
     "gradients",
     "jvp",
     "mark_composite",
     "no_grad",
+    "primitive",
+    "primitive",
     "value_and_grad",
 ]
 __version__ = "0.1.0"

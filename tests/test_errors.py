@@ -24,7 +24,7 @@ def test_value_refuses_what_is_not_a_number_and_names_its_type(bad):
         (lambda: Value(1000.0).exp(), OverflowError, r"exp\(1000\.0\)"),
         (lambda: Value(-8.0) ** 0.5, ValueError, r"pow: \(-8\.0\) \*\* 0\.5"),
         (lambda: Value(0.0) ** -1, ZeroDivisionError, r"pow: 0\.0 \*\* -1\.0"),
-        (lambda: Value(10.0) ** 400, OverflowError, r"pow: 10\.0 \*\* 400\.0"),
+        (lambda: Value(10.0) ** 400, OverflowError, r"pow\(10\.0, 400\.0\) overflows"),
         (lambda: Dual(-1.0, 1.0).log(), ValueError, r"log of -1\.0"),
     ],
 )

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from microdiff import Dual, GradcheckError, Value, grad, gradcheck, jvp, value_and_grad
+from microdiff import DisconnectedGradientWarning, Dual, GradcheckError, Value, grad, gradcheck, jvp, value_and_grad
 
 
 def f(x, y):
@@ -52,9 +52,11 @@ def test_nested_grad_keeps_inner_and_outer_variables_apart():
     assert grad(lambda x: grad(lambda y: x * y)(x))(2.0) == 1.0
 
 
-def test_grad_of_a_constant_function_is_zero():
-    assert grad(lambda x: 5.0)(1.0) == 0.0
-    assert grad(grad(lambda x: x + 1))(1.0) == 0.0
+def test_grad_of_a_constant_function_is_zero_and_says_why():
+    with pytest.warns(DisconnectedGradientWarning, match="plain float"):
+        assert grad(lambda x: 5.0)(1.0) == 0.0
+    with pytest.warns(DisconnectedGradientWarning, match="does not depend on argument 0"):
+        assert grad(grad(lambda x: x + 1))(1.0) == 0.0
 
 
 def test_grad_refuses_a_non_scalar_result():
@@ -114,12 +116,14 @@ def test_gradcheck_reports_a_wrong_derivative_as_a_table():
     assert not row_y.endswith("<-")
 
 
-@pytest.mark.parametrize(
-    "f", [lambda x: x + float("nan"), lambda x: (x * 1e200) * (x * 1e200)], ids=["nan", "overflow to inf"]
-)
-def test_gradcheck_fails_when_a_gradient_is_not_a_number(f):
+def test_gradcheck_fails_when_a_gradient_is_not_a_number():
     with pytest.raises(GradcheckError):
-        gradcheck(f, [1.0])
+        gradcheck(lambda x: x + float("nan"), [1.0])
+
+
+def test_an_overflow_in_the_function_is_an_error_naming_the_operation():
+    with pytest.raises(OverflowError, match=r"mul\(1e\+200, 1e\+200\) overflows"):
+        gradcheck(lambda x: (x * 1e200) * (x * 1e200), [1.0])
 
 
 def test_relu_keeps_nan():

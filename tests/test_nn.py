@@ -10,6 +10,8 @@ import pytest
 
 from microdiff import Value, no_grad
 from microdiff.datasets import make_circles, make_moons, make_spiral, make_xor
+from microdiff.engine.composite import composite_boxes
+from microdiff.engine.reverse import topological_order
 from microdiff.nn import (
     MLP,
     SGD,
@@ -183,9 +185,10 @@ def test_each_neuron_call_is_one_composite_box_and_marks_no_leaf():
     neuron = Neuron(2, activation="sigmoid")
     x = [Value(1.0), Value(2.0)]
     out = neuron(x)
-    box = out.composite
-    assert box.name == "sigmoid" and box.parent.name == "neuron"
-    assert all(p.composite is None for p in [*x, *neuron.parameters()])
+    assert [out.composite.name, out.composite.inner.name] == ["neuron", "sigmoid"]  # both end at out
+    boxes = composite_boxes(topological_order(out))
+    assert boxes[out].name == "sigmoid" and boxes[out].parent.name == "neuron"
+    assert all(p not in boxes for p in [*x, *neuron.parameters()])
 
 
 def test_zero_grad_clears_every_parameter():

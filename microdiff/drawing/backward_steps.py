@@ -17,8 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from microdiff.drawing.draw import Graph, compact, draw, local_derivatives, node_names
-from microdiff.engine.reverse import topological_order
+from microdiff.drawing.draw import Graph, compact, draw, node_names
+from microdiff.engine.reverse import chain_rule, topological_order
 from microdiff.engine.value import Constant, Value
 
 
@@ -75,7 +75,9 @@ class BackwardStep:
 def backward_steps(root: Value) -> list[BackwardStep]:
     """The backward pass from ``root``, one :class:`BackwardStep` per operation node, output first.
 
-    The downstream contributions sent to a node add up to the gradient ``backward()`` gives it.
+    The steps are those of the engine's own chain rule (:func:`~microdiff.engine.reverse.chain_rule`),
+    recorded instead of run through: the downstream contributions sent to a node add up to the
+    gradient ``backward()`` gives it.
     """
     order = topological_order(root)
     names = node_names(order)
@@ -83,21 +85,15 @@ def backward_steps(root: Value) -> list[BackwardStep]:
     for node in order:
         for parent in set(node.parents):
             uses[parent] += 1
-    grads: dict[Value, float] = {root: 1.0}
+    grads: dict[Value, Any] = {root: 1.0}
     completed: dict[Value, tuple[int, float]] = {root: (0, 1.0)}
     steps: list[BackwardStep] = []
-    for node in reversed(order):
-        if not node.parents:
-            continue
-        number, upstream = len(steps) + 1, grads[node]
-        contributions = []
-        for parent, local in zip(node.parents, local_derivatives(node)):
-            downstream = upstream * local
-            grads[parent] = grads[parent] + downstream if parent in grads else downstream
-            contributions.append(Contribution(parent, local, downstream))
-        for parent in set(node.parents):
+    for step in chain_rule(order, grads):
+        number = len(steps) + 1
+        contributions = tuple(map(Contribution, step.inputs, step.local, step.downstream))
+        for parent in set(step.inputs):
             uses[parent] -= 1
             if uses[parent] == 0:
                 completed[parent] = (number, grads[parent])
-        steps.append(BackwardStep(number, node, upstream, tuple(contributions), root, names, completed))
+        steps.append(BackwardStep(number, step.node, step.upstream, contributions, root, names, completed))
     return steps

@@ -25,8 +25,7 @@ from typing import Any
 
 import graphviz
 
-from microdiff.engine.composite import Composite
-from microdiff.engine.ops import OPS
+from microdiff.engine.composite import Composite, composite_boxes
 from microdiff.engine.reverse import topological_order
 from microdiff.engine.value import Constant, Value
 
@@ -120,7 +119,7 @@ def node_names(order: Iterable[Value]) -> dict[Value, str]:
 
 def local_derivatives(node: Value) -> tuple[float, ...]:
     """d node / d input for each of ``node``'s inputs, from its op's ``local`` rule on floats."""
-    return tuple(OPS[node.op].local(*[parent.data for parent in node.parents], node.data))
+    return tuple(node.operation.local(*[parent.data for parent in node.parents], node.data))  # type: ignore[union-attr]
 
 
 def draw(
@@ -175,7 +174,7 @@ def draw(
             continue
         collapsed = shown.collapsed_at(node)
         op_name = f"op{index[node]}"
-        symbol = collapsed.name if collapsed else OPS[node.op].symbol
+        symbol = collapsed.name if collapsed else node.operation.symbol  # type: ignore[union-attr]
         if collapsed:
             box.node(op_name, symbol, **STYLE["composite"])
         else:
@@ -258,14 +257,15 @@ def _placement(order: list[Value]) -> dict[Value, Composite | None]:
     is drawn in the innermost box around all of its uses — a neuron's weights inside the neuron, the 1 of
     a sigmoid inside the sigmoid — except that it stays outside a box whose input it is.
     """
+    box_of = composite_boxes(order)
     uses: dict[Value, list[Composite | None]] = {}
     for node in order:
         for parent in node.parents:
-            uses.setdefault(parent, []).append(node.composite)
+            uses.setdefault(parent, []).append(box_of.get(node))
     where: dict[Value, Composite | None] = {}
     for node in order:
         if node.parents or node not in uses:
-            where[node] = node.composite
+            where[node] = box_of.get(node)
             continue
         chains = [_chain(box) for box in uses[node]]
         box = next((box for box in chains[0] if all(box in chain for chain in chains[1:])), None)

@@ -11,6 +11,7 @@ its kind (``_lift``). Everything here is then written once for both:
 
 from __future__ import annotations
 
+from numbers import Real
 from typing import Any, TypeVar
 
 from microdiff.engine.composite import composite
@@ -20,7 +21,8 @@ Number = TypeVar("Number", bound="Arithmetic")
 
 
 class Arithmetic:
-    """Operators shared by ``Value`` and ``Dual``; subclasses provide ``_apply``, ``_lift`` and ``_real``."""
+    """Operators shared by ``Value`` and ``Dual``; subclasses provide ``_apply``, ``_node_with``, ``_lift``
+    and ``_real``. Comparisons (``<``, ``<=``, ``>``, ``>=``) compare the numbers and give a ``bool``."""
 
     __slots__ = ()
 
@@ -37,6 +39,11 @@ class Arithmetic:
 
     def _real(self) -> float:
         """The plain float this number stands for."""
+        raise NotImplementedError
+
+    def _node_with(self: Number, op: Op, other: Number | None, out: Any) -> Number:
+        """The result of ``op`` on ``self`` (and ``other``) with its value ``out`` given, not computed: how a
+        rule makes a node whose value is a limit (the infinite slope of √x at 0) yet keeps its derivatives."""
         raise NotImplementedError
 
     # Fundamental operations: one entry of the table each ----------------------------------------------
@@ -72,6 +79,32 @@ class Arithmetic:
     def relu(self: Number) -> Number:
         """max(x, 0), with derivative 1 for x > 0 and 0 otherwise (0 at the kink)."""
         return self._apply(RELU)
+
+    # Comparisons: of the numbers, giving a bool (``==`` stays identity: nodes live in sets) ------------
+
+    def _compared(self, other: Any) -> float | None:
+        """``other`` as a float to compare with, or ``None`` when it is not a number."""
+        if isinstance(other, Arithmetic):
+            return other._real()
+        if isinstance(other, Real):
+            return float(other)
+        return None
+
+    def __lt__(self, other: Any) -> bool:
+        x = self._compared(other)
+        return NotImplemented if x is None else self._real() < x
+
+    def __le__(self, other: Any) -> bool:
+        x = self._compared(other)
+        return NotImplemented if x is None else self._real() <= x
+
+    def __gt__(self, other: Any) -> bool:
+        x = self._compared(other)
+        return NotImplemented if x is None else self._real() > x
+
+    def __ge__(self, other: Any) -> bool:
+        x = self._compared(other)
+        return NotImplemented if x is None else self._real() >= x
 
     # Reflected forms: a plain number on the left, as in ``2 * x`` or ``2 ** x`` ----------------------
 

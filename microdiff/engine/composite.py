@@ -2,35 +2,51 @@
 
 ``x.sigmoid()`` builds four fundamental nodes (neg, exp, add, reciprocal). Marking them as one
 *composite* lets a drawing put a box labelled "sigmoid" around them, or collapse the box into a single
-node. Marking happens after the composite is built, by walking back from its output to its inputs, so
-it costs nothing in the engine's hot path. Composites nest: a neuron's box can hold a tanh box.
+node. Composites nest: a neuron's box can hold a tanh box.
 
-Only operation nodes are marked. A leaf belongs to no composite: a neuron's weights are shared by every
-call of the neuron, so they cannot belong to any one of them. A drawing places a leaf inside the
+Marking is cheap, because almost no graph is ever drawn: :func:`mark_composite` records what the
+composite is — a name, its inputs, its output — in constant time, by hanging a :class:`Composite` on
+the output node. Which nodes lie inside the box is worked out only when a drawing asks
+(:func:`composite_boxes`): the operation nodes reached walking back from the output, stopping at the
+inputs. (Marking each node as it was built cost a third of a training step.)
+
+Only operation nodes are members. A leaf belongs to no composite: a neuron's weights are shared by
+every call of the neuron, so they cannot belong to any one of them. A drawing places a leaf inside the
 innermost box that holds all of its uses, unless the leaf is one of that box's inputs.
 
-Use :func:`composite` as a decorator on a function (or method) whose ``Value`` arguments are the
+Use :func:`composite` as a decorator on a function (or method) whose node arguments are the
 composite's inputs, or call :func:`mark_composite` after building a subgraph by hand.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Composite:
-    """One use of a composite operation: its name, its inputs, and the composite it sits inside (if any)."""
+    """One use of a composite operation: its name and inputs, the composite marked on the same output
+    before it (``inner``), and — once :func:`composite_boxes` has run — the composite around it (``parent``).
 
-    __slots__ = ("name", "inputs", "parent")
+    A composite keeps its inputs, not its output: the output keeps the composite, and a reference back
+    would make a cycle for the garbage collector in every graph.
+    """
 
-    def __init__(self, name: str, inputs: Iterable[Any] = ()) -> None:
+    __slots__ = ("name", "_inputs", "inner", "parent")
+
+    def __init__(self, name: str, inputs: Sequence[Any] = (), inner: Composite | None = None) -> None:
         self.name = name
-        self.inputs = frozenset(id(node) for node in inputs)  # ids: a box keeps no node alive
+        self._inputs = inputs
+        self.inner = inner
         self.parent: Composite | None = None
+
+    @property
+    def inputs(self) -> frozenset[int]:
+        """The ids of the composite's input nodes (ids, so that a set of them needs no hashing of nodes)."""
+        return frozenset(id(node) for node in self._inputs)
 
     def __repr__(self) -> str:
         return f"Composite({self.name!r})"
@@ -45,38 +61,22 @@ def _inputs_of(args: Iterable[Any]) -> list[Any]:
     return found
 
 
-def mark_composite(name: str, inputs: Iterable[Any], output: Any) -> Composite | None:
-    """Mark every operation node between ``inputs`` (excluded) and ``output`` (included) as one composite.
+def mark_composite(name: str, inputs: Sequence[Any], output: Any) -> Composite | None:
+    """Record that the operation nodes between ``inputs`` (excluded) and ``output`` (included) form one
+    composite ``name``. Constant time: the members are found when a drawing asks for them.
 
-    Nodes already in an inner composite stay there, and that composite is put inside this one. Leaves
-    are passed by (see the module's docstring).
-    Returns the new :class:`Composite`, or ``None`` when ``output`` is not a graph node with parents
-    (a number, a ``Dual``, or a ``Value`` made under ``no_grad``).
+    Returns the new :class:`Composite`, or ``None`` when ``output`` is not an operation node (a number,
+    a ``Dual``, a leaf, or a ``Value`` made under ``no_grad``).
     """
-    if not getattr(output, "parents", None):
+    if getattr(output, "_op", None) is None:
         return None
-    box = Composite(name, inputs)
-    seen: set[int] = set()
-    stack = [output]
-    while stack:
-        node = stack.pop()
-        if id(node) in box.inputs or id(node) in seen or not node.parents:
-            continue
-        seen.add(id(node))
-        if node.composite is None:
-            node.composite = box
-        else:
-            outermost = node.composite
-            while outermost.parent is not None and outermost.parent is not box:
-                outermost = outermost.parent
-            if outermost is not box and outermost.parent is None:
-                outermost.parent = box
-        stack.extend(node.parents)
+    box = Composite(name, inputs, output.composite)
+    output.composite = box
     return box
 
 
 def composite(name: str) -> Callable[[F], F]:
-    """Decorator: the nodes a function builds from its ``Value`` arguments form one composite ``name``.
+    """Decorator: the nodes a function builds from its node arguments form one composite ``name``.
 
     >>> @composite("square_plus_one")
     ... def f(x):
@@ -87,9 +87,46 @@ def composite(name: str) -> Callable[[F], F]:
         @functools.wraps(function)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             output = function(*args, **kwargs)
-            mark_composite(name, _inputs_of((*args, *kwargs.values())), output)
+            if getattr(output, "_op", None) is not None:
+                mark_composite(name, _inputs_of((*args, *kwargs.values())), output)
             return output
 
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def composite_boxes(order: Sequence[Any]) -> dict[Any, Composite]:
+    """The innermost composite around each operation node of ``order`` (a topological order of a graph).
+
+    Also sets each composite's ``parent``: the smallest composite around its output. A box's members
+    are the operation nodes reached walking back from its output without passing its inputs; boxes nest,
+    so the innermost box of a node is the smallest box that holds it.
+    """
+    boxes: list[tuple[Composite, Any]] = []
+    for node in order:
+        box = node.composite
+        while box is not None:  # the latest mark first: when two boxes share an output, it is the outer one
+            boxes.append((box, node))
+            box = box.inner
+    members = {box: _members(box, output) for box, output in boxes}
+    innermost: dict[Any, Composite] = {}
+    for box, output in sorted(boxes, key=lambda item: len(members[item[0]]), reverse=True):  # outer boxes first
+        box.parent = innermost.get(output)
+        for node in members[box]:
+            innermost[node] = box
+    return innermost
+
+
+def _members(box: Composite, output: Any) -> set[Any]:
+    """The operation nodes of ``box``: from its output back to (not including) its inputs."""
+    inputs = box.inputs
+    found: set[Any] = set()
+    stack = [output]
+    while stack:
+        node = stack.pop()
+        if id(node) in inputs or node in found or node._op is None:
+            continue
+        found.add(node)
+        stack.extend(node.parents)
+    return found

@@ -1,38 +1,93 @@
-"""Derivatives of Python functions: ``grad`` and ``value_and_grad``.
+"""Derivatives of Python functions: ``grad``, ``value_and_grad``, ``hvp`` and ``hessian``.
 
 ``grad(f)`` is a new function that returns the derivative of ``f``; floats go in and floats come out.
-The inputs become fresh ``Value`` leaves, ``f`` builds its graph, and one reverse pass reads off the
+The inputs become fresh ``Value`` nodes, ``f`` builds its graph, and one reverse pass reads off the
 gradients. Because the result is again a function, it can be differentiated: ``grad(grad(f))(x)`` is
-f''(x). When the inner ``grad`` is handed Values by an outer one, it keeps its gradients as graph
-nodes (``create_graph=True``), so the outer pass can differentiate through them.
+f''(x).
+
+**Nesting.** While ``f`` runs, any ``grad`` called inside it knows that an outer differentiation is
+watching, and keeps its gradients as graph nodes (``create_graph=True``) instead of floats, so the outer
+pass can differentiate through them — also when the inner function only *captures* an outer variable,
+as in ``grad(lambda x: grad(lambda y: x * y)(3.0))(2.0)``, which is d(x)/dx = 1. Each level
+differentiates with respect to its own nodes: a ``Value`` handed to an inner ``grad`` is first copied
+into a new node (``x + 0``), so the inner derivative never mixes with the outer one.
+
+**Modes mixed.** ``grad`` of a function that calls ``jvp`` (reverse over forward) works because a dual
+number may hold Values. ``jvp`` of ``grad(f)`` (forward over reverse) works too: a dual input's primal
+becomes a Value node, and the derivative of the dual output's primal and tangent with respect to it is
+a dual number again — ``grad(f)``'s value and its directional derivative, H·v. That is :func:`hvp`.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
+from numbers import Real
 from typing import Any
 
-from microdiff.engine.value import Value, enable_grad, gradients
+from microdiff.engine.forward import Dual, jvp
+from microdiff.engine.reverse import gradient_map, warn_disconnected
+from microdiff.engine.value import Value, enable_grad
+
+_outer_levels: ContextVar[int] = ContextVar("microdiff_grad_levels", default=0)
 
 
 def _positions(argnums: int | Sequence[int]) -> tuple[int, ...]:
     return (argnums,) if isinstance(argnums, int) else tuple(argnums)
 
 
-def _variable(arg: Any) -> Value:
-    """A fresh leaf for a float; for a Value (an outer grad's variable), a new node that equals it.
+def _variable(arg: Any, position: int) -> tuple[Any, Value]:
+    """What ``f`` receives for argument ``arg``, and the node to differentiate with respect to.
 
-    The new node keeps the inner derivative apart from the outer variable: in
-    ``grad(lambda x: grad(lambda y: x * y)(x))`` the inner derivative is x, whatever y stands for.
+    A float becomes a fresh leaf. A Value (an outer ``grad``'s variable) becomes a new node that equals
+    it, so the inner derivative is taken with respect to this level's node only. A dual number (from
+    ``jvp``) keeps its tangent around a new node made from its primal.
     """
+    if isinstance(arg, Dual):
+        node, _ = _variable(arg.primal, position)
+        return Dual(node, arg.tangent, arg.tag), node
     if isinstance(arg, Value):
-        return arg + 0.0
-    return Value(arg)
+        node = arg + 0.0
+        return node, node
+    if isinstance(arg, Real):
+        node = Value(arg)
+        return node, node
+    raise TypeError(f"grad: argument {position} is {type(arg).__name__} {arg!r}, not a number")
+
+
+def _derivatives(out: Any, nodes: Sequence[Value], create_graph: bool) -> tuple[list[Any], set[int]]:
+    """d out / d node for each node, and the positions of the nodes ``out`` depends on at all.
+
+    ``out`` is a Value (one reverse pass), a number (it depends on nothing), or a dual number, whose
+    primal and tangent are differentiated each: the derivative of a dual number is a dual number.
+    """
+    if isinstance(out, Value):
+        grads = gradient_map(out, 1.0, create_graph)
+        return [grads.get(node, 0.0) for node in nodes], {i for i, node in enumerate(nodes) if node in grads}
+    if isinstance(out, Dual):
+        primal, found = _derivatives(out.primal, nodes, create_graph)
+        tangent, more = _derivatives(out.tangent, nodes, create_graph)
+        return [Dual(p, t, out.tag) for p, t in zip(primal, tangent)], found | more
+    if isinstance(out, Real):
+        return [0.0] * len(nodes), set()
+    raise TypeError(f"grad needs f to return a scalar Value or a number, not {type(out).__name__}")
+
+
+def _floats(x: Any) -> Any:
+    """``x`` with every Value replaced by its float (inside dual numbers too), for callers at the top level."""
+    if isinstance(x, Value):
+        return x.data
+    if isinstance(x, Dual):
+        return Dual(_floats(x.primal), _floats(x.tangent), x.tag)
+    return float(x)
 
 
 def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., tuple[Any, Any]]:
     """A function returning ``(f(*args), derivative)``; the derivative is a tuple when argnums is.
+
+    When ``f``'s result does not depend on an argument through microdiff's operations, its derivative
+    is 0 and a :class:`~microdiff.engine.reverse.DisconnectedGradientWarning` says so and why.
 
     >>> value_and_grad(lambda x, y: 3 * x**2 + x * y + 5 * y**2, argnums=(0, 1))(2.0, 3.0)
     (63.0, (15.0, 32.0))
@@ -41,22 +96,27 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> C
 
     @functools.wraps(f)
     def value_and_derivative(*args: Any) -> tuple[Any, Any]:
-        nested = any(isinstance(arg, Value) for arg in args)
-        variables = list(args)
-        with enable_grad():  # even inside no_grad: a derivative needs its graph
-            for i in positions:
-                variables[i] = _variable(args[i])
-            out = f(*variables)
-        if isinstance(out, Value):
-            grads = gradients(out, [variables[i] for i in positions], create_graph=nested)
-        elif isinstance(out, (int, float)):
-            grads = tuple(0.0 for _ in positions)  # f ignored its inputs
-        else:
-            raise TypeError(f"grad needs f to return a scalar Value or a number, not {type(out).__name__}")
-        if not nested:
-            out = out.data if isinstance(out, Value) else float(out)
-            grads = tuple(g.data if isinstance(g, Value) else float(g) for g in grads)
-        return out, grads[0] if isinstance(argnums, int) else grads
+        for i in positions:
+            if not -len(args) <= i < len(args):
+                raise IndexError(f"grad: argnums has {i}, but f was given {len(args)} arguments")
+        outer = _outer_levels.get() > 0 or any(isinstance(arg, Value) for arg in args)
+        variables, nodes = list(args), []
+        for i in positions:
+            variables[i], node = _variable(args[i], i)
+            nodes.append(node)
+        level = _outer_levels.set(_outer_levels.get() + 1)
+        try:
+            with enable_grad():  # even inside no_grad: a derivative needs its graph
+                out = f(*variables)
+        finally:
+            _outer_levels.reset(level)
+        grads, connected = _derivatives(out, nodes, create_graph=outer)
+        cut = [f"argument {i}" for k, i in enumerate(positions) if k not in connected]
+        if cut:
+            warn_disconnected("grad", out, cut)
+        if not outer:  # the top level: floats out
+            out, grads = _floats(out), [_floats(g) for g in grads]
+        return out, grads[0] if isinstance(argnums, int) else tuple(grads)
 
     return value_and_derivative
 
@@ -68,6 +128,8 @@ def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..
     12.0
     >>> grad(grad(lambda x: x**3))(2.0)    # 6x at 2
     12.0
+    >>> grad(lambda x: grad(lambda y: x * y)(3.0))(2.0)   # the inner derivative is x; d(x)/dx = 1
+    1.0
     """
     value_and_derivative = value_and_grad(f, argnums)
 
@@ -76,3 +138,36 @@ def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..
         return value_and_derivative(*args)[1]
 
     return derivative
+
+
+def hvp(f: Callable[..., Any], primals: Sequence[float], tangents: Sequence[float]) -> tuple[Any, ...]:
+    """The Hessian of ``f`` at ``primals`` times the vector ``tangents``: forward mode over reverse mode,
+    the directional derivative of the gradient, without building the Hessian. One entry per primal.
+
+    >>> hvp(lambda x, y: 3 * x**2 + x * y + 5 * y**2, (2.0, 3.0), (1.0, 0.0))   # the first column of [[6, 1], [1, 10]]
+    (6.0, 1.0)
+    """
+    everything = tuple(range(len(primals)))
+    return tuple(jvp(grad(f, argnums=everything), primals, tangents)[1])
+
+
+def hessian(f: Callable[..., Any], argnums: int | Sequence[int] | None = None) -> Callable[..., Any]:
+    """The matrix of second derivatives ∂²f/∂xᵢ∂xⱼ, one :func:`hvp` per column.
+
+    By default with respect to every argument (a tuple of rows); with an int ``argnums``, the single
+    second derivative with respect to that argument.
+
+    >>> hessian(lambda x, y: 3 * x**2 + x * y + 5 * y**2)(2.0, 3.0)
+    ((6.0, 1.0), (1.0, 10.0))
+    """
+
+    def second_derivatives(*args: Any) -> Any:
+        positions = tuple(range(len(args))) if argnums is None else _positions(argnums)
+        columns = []
+        for j in positions:
+            direction = [1.0 if i == j else 0.0 for i in range(len(args))]
+            columns.append(jvp(grad(f, argnums=positions), args, direction)[1])
+        rows = tuple(tuple(column[i] for column in columns) for i in range(len(positions)))
+        return rows[0][0] if isinstance(argnums, int) else rows
+
+    return second_derivatives

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from microdiff.engine.value import Value, enable_grad, gradients, no_grad
+from microdiff.engine.reverse import gradients
+from microdiff.engine.value import Value, enable_grad, no_grad
 
 
 class GradcheckError(AssertionError):

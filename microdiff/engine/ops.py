@@ -17,6 +17,14 @@ One ``local`` rule serves every use of the engine:
 * reverse mode with ``create_graph=True`` calls the *same* function with ``Value`` nodes, so the
   derivatives are graph nodes themselves and can be differentiated again;
 * forward mode (``Dual``) multiplies the input tangents by the same local derivatives.
+
+So a rule is written with operators that floats and nodes share (``+``, ``*``, ``**``) and the helpers
+below for the rest. More operations can be added with :func:`microdiff.primitive`; they join
+:data:`OPS`, the table every part of microdiff looks operations up in by name.
+
+**Overflow.** A result that overflows to ±∞ from finite inputs is refused, for every operation alike:
+``x * x`` at 1e200 raises ``OverflowError: mul(1e+200, 1e+200) overflows a float``, as ``exp(1000)`` does.
+Gradients of float backward passes follow IEEE arithmetic instead: a slope may be infinite (√x at 0).
 """
 
 from __future__ import annotations
@@ -40,13 +48,40 @@ class Op:
         return f"Op({self.name!r})"
 
 
-# Two helpers let a rule read the same for floats and for Values (create_graph=True).
-def _log_of(x: Any) -> Any:
+# ---------------------------------------------------------------------------------------------------
+# Helpers that let a rule read the same for floats and for nodes (Values, Duals).
+# ---------------------------------------------------------------------------------------------------
+
+
+def real(x: Any) -> float:
+    """The plain float a number or a node stands for (a node's ``data``, a dual number's primal)."""
+    return x if isinstance(x, float) else x._real()
+
+
+def log_of(x: Any) -> Any:
+    """ln x, for a float or a node."""
     return math.log(x) if isinstance(x, float) else x.log()
 
 
-def _number(x: Any) -> float:
-    return x if isinstance(x, float) else x.data
+def reciprocal_of(x: Any) -> Any:
+    """1/x, for a float (IEEE: 1/5e-324 is ∞) or a node."""
+    return 1.0 / x if isinstance(x, float) else x.reciprocal()
+
+
+def _float_power(a: float, b: float) -> float:
+    """aᵇ on floats for a derivative rule, following IEEE where Python raises: an overflow is ±∞."""
+    try:
+        return a**b
+    except OverflowError:
+        negative = a < 0.0 and b.is_integer() and b % 2.0 == 1.0
+        return -math.inf if negative else math.inf
+
+
+def refuse_overflow(op: Op, out: float, *inputs: float) -> None:
+    """Raise ``OverflowError`` naming ``op`` when ``out`` is ±∞ although every input is finite."""
+    if math.isinf(out) and all(math.isfinite(x) for x in inputs):
+        at = ", ".join(repr(x) for x in inputs)
+        raise OverflowError(f"{op.name}({at}) overflows a float (its result is beyond ±1.8e308)")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -81,23 +116,38 @@ def _pow(a: float, b: float) -> float:
     try:
         return a**b
     except OverflowError:
-        raise OverflowError(f"pow: {a!r} ** {b!r} overflows a float") from None
+        raise OverflowError(f"pow({a!r}, {b!r}) overflows a float (its result is beyond ±1.8e308)") from None
+
+
+# ---------------------------------------------------------------------------------------------------
+# The two slopes of a power, which need care at base 0.
+# ---------------------------------------------------------------------------------------------------
 
 
 def _pow_base_slope(a: Any, b: Any) -> Any:
-    """d(a^b)/da = b·a^(b−1), which at a = 0 divides by 0 when b < 1: there the slope is 0 for b = 0
-    (a⁰ = 1 for every a) and +∞ for 0 < b < 1 (as for √a at 0)."""
-    if _number(a) == 0.0 and _number(b) < 1.0:
-        return 0.0 if _number(b) == 0.0 else math.inf
+    """d(aᵇ)/da = b·aᵇ⁻¹.
+
+    At a = 0 with b < 1 the power aᵇ⁻¹ divides by 0, and the slope is its one-sided limit: 0 for b = 0
+    (a⁰ = 1 for every a), ±∞ otherwise (+∞ for √a). On nodes the infinite slope stays a node of the
+    power aᵇ⁻¹ (with value ∞), so that it can be differentiated again: d²√a/da² at 0 is −∞, as in PyTorch.
+    """
+    if real(a) == 0.0 and real(b) < 1.0:
+        if real(b) == 0.0:
+            return 0.0
+        if isinstance(a, float):
+            return b * math.inf
+        return b * a._node_with(POW, a._lift(b - 1.0), math.inf)
+    if isinstance(a, float):
+        return b * _float_power(a, b - 1.0)
     return b * a ** (b - 1.0)
 
 
 def _pow_exponent_slope(a: Any, out: Any) -> Any:
-    """d(a^b)/db = a^b · ln a, which exists for a > 0; for a = 0 the power is 0 for every b > 0."""
-    base = _number(a)
+    """d(aᵇ)/db = aᵇ·ln a, which exists for a > 0; for a = 0 the power is 0 for every b > 0."""
+    base = real(a)
     if base > 0.0:
-        return out * _log_of(a)
-    return 0.0 if base == 0.0 else math.nan  # a < 0: a^b is real only at integer b, so no slope in b
+        return out * log_of(a)
+    return 0.0 if base == 0.0 else math.nan  # a < 0: aᵇ is real only at integer b, so no slope in b
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -120,13 +170,16 @@ RECIPROCAL = Op("reciprocal", "1/x", _reciprocal, lambda a, out: (-(out * out),)
 EXP = Op("exp", "exp", _exp, lambda a, out: (out,))
 
 #: ln a;  d/da = 1/a
-LOG = Op("log", "log", _log, lambda a, out: (a**-1.0,))
+LOG = Op("log", "log", _log, lambda a, out: (reciprocal_of(a),))
 
 #: aᵇ;  d/da = b·aᵇ⁻¹,  d/db = aᵇ·ln a
 POW = Op("pow", "^", _pow, lambda a, b, out: (_pow_base_slope(a, b), _pow_exponent_slope(a, out)))
 
 #: max(a, 0) (NaN stays NaN);  d/da = 1 for a > 0, else 0 (0 at the kink, by convention)
-RELU = Op("relu", "relu", lambda a: 0.0 if a <= 0.0 else a, lambda a, out: (1.0 if _number(a) > 0.0 else 0.0,))
+RELU = Op("relu", "relu", lambda a: 0.0 if a <= 0.0 else a, lambda a, out: (1.0 if real(a) > 0.0 else 0.0,))
 
-#: Every fundamental operation, by name.
-OPS: dict[str, Op] = {op.name: op for op in (ADD, NEG, MUL, RECIPROCAL, EXP, LOG, POW, RELU)}
+#: The eight fundamental operations, by name.
+BUILT_IN: dict[str, Op] = {op.name: op for op in (ADD, NEG, MUL, RECIPROCAL, EXP, LOG, POW, RELU)}
+
+#: Every operation the engine knows, by name: the built-in ones and those added with ``primitive``.
+OPS: dict[str, Op] = dict(BUILT_IN)

@@ -2,18 +2,24 @@
 
 A ``Value`` holds a number (``data``), the gradient of some output with respect to it (``grad``), and
 how it was made: the fundamental operation (``op``) and its inputs (``parents``). Building an
-expression out of Values records the graph; ``backward()`` walks it in reverse to fill in ``grad``.
+expression out of Values records the graph; ``backward()`` walks it in reverse to fill in ``grad``
+(the walk itself lives in :mod:`microdiff.engine.reverse`).
 
 A node stores no closure and points to no function of its own: its operation is an entry of the table
-in :mod:`microdiff.engine.ops`, shared by every node. So a node is small (``__slots__``), and a graph makes
-no reference cycles for the garbage collector to chase. Its inputs sit in two slots of their own
+in :mod:`microdiff.engine.ops`, shared by every node. So a node is small (``__slots__``), and a graph
+makes no reference cycles for the garbage collector to chase. Its inputs sit in two slots of their own
 (``parents`` builds the tuple when asked): a tuple per node would be a second object for the
 collector to track, and measured, that cost about a quarter of a training step.
+
+Comparisons (``<``, ``<=``, ``>``, ``>=``) compare ``data`` and give a ``bool``, so ``if x > 0:`` and
+``max(values, key=…)`` work. ``==`` and ``hash`` stay those of the object: nodes live in sets and dicts,
+and two nodes holding the same number are still two nodes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import copy
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from numbers import Real
@@ -21,8 +27,7 @@ from typing import Any
 
 from microdiff.engine.arithmetic import Arithmetic
 from microdiff.engine.composite import Composite
-from microdiff.engine.ops import Op
-from microdiff.engine.reverse import backpropagate, backpropagate_into_grad, collector_paused, topological_order
+from microdiff.engine.ops import OPS, Op, refuse_overflow
 
 _recording: ContextVar[bool] = ContextVar("microdiff_recording", default=True)
 
@@ -68,17 +73,20 @@ class Value(Arithmetic):
     data: float
     grad: Any  # a float; a Value after backward(create_graph=True)
     label: str
-    composite: Composite | None
+    composite: Composite | None  # the composite (sigmoid, a neuron…) whose output this node is, if any
 
-    def __init__(self, data: float | Real, label: str = "") -> None:
-        if not isinstance(data, (int, float, Real)):
+    def __init__(self, data: float | Real, label: Any = "") -> None:
+        if not isinstance(data, Real):  # Real admits int, float, bool, numpy's float32, Fraction…
             raise TypeError(f"Value needs an int or a float, not {type(data).__name__}: {data!r}")
-        self.data = float(data)
+        try:
+            self.data = float(data)
+        except OverflowError:
+            raise OverflowError(f"Value({data!r:.40}…) is too large for a float (beyond ±1.8e308)") from None
         self.grad = 0.0
         self._op: Op | None = None
         self._first: Value | None = None
         self._second: Value | None = None
-        self.label = label
+        self.label = label if isinstance(label, str) else "" if label is None else str(label)
         self.composite = None
 
     @property
@@ -94,6 +102,11 @@ class Value(Arithmetic):
         """The name of the operation that made this node: ``"mul"``, ``"exp"``…; ``""`` for a leaf."""
         return self._op.name if self._op is not None else ""
 
+    @property
+    def operation(self) -> Op | None:
+        """The :class:`~microdiff.engine.ops.Op` that made this node (its symbol, its rules); ``None`` for a leaf."""
+        return self._op
+
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
@@ -101,8 +114,20 @@ class Value(Arithmetic):
     # Building the graph -------------------------------------------------------------------------------
 
     def _apply(self, op: Op, other: Value | None = None) -> Value:
+        if other is None:
+            data = op.forward(self.data)
+            if data - data != 0.0:  # ±inf or NaN: an overflow of finite inputs is refused
+                refuse_overflow(op, data, self.data)
+        else:
+            data = op.forward(self.data, other.data)
+            if data - data != 0.0:
+                refuse_overflow(op, data, self.data, other.data)
+        return self._node_with(op, other, data)
+
+    def _node_with(self, op: Op, other: Value | None, data: float) -> Value:
+        """The node ``op(self, other)`` with value ``data``, without computing it (see ``_pow_base_slope``)."""
         out = Value.__new__(Value)  # skips __init__'s checks: data comes from an operation, so it is a float
-        out.data = op.forward(self.data) if other is None else op.forward(self.data, other.data)
+        out.data = data
         out.grad = 0.0
         if _recording.get():
             out._op, out._first, out._second = op, self, other
@@ -115,7 +140,7 @@ class Value(Arithmetic):
     def _lift(self, x: Any) -> Any:
         if isinstance(x, Value):
             return x
-        if isinstance(x, (int, float, Real)):  # Real admits numpy's float32, Fraction…
+        if isinstance(x, Real):
             return Constant(x)
         return NotImplemented
 
@@ -124,40 +149,53 @@ class Value(Arithmetic):
 
     # Differentiating it -------------------------------------------------------------------------------
 
-    def backward(self, create_graph: bool = False) -> None:
-        """Fill in ``grad`` on every node of this graph: d self / d node.
+    def backward(self, gradient: Any = None, create_graph: bool = False) -> None:
+        """Fill in ``grad`` on every node of this graph: d self / d node, times ``gradient`` (default 1).
 
         The chain rule runs from this node back to the leaves in reverse topological order. Leaves
         *accumulate*: a second ``backward()`` adds to their ``grad`` (call ``zero_grad`` in between to
         start afresh). Inner nodes show this pass's gradient. With ``create_graph=True`` the gradients
         are Values themselves, built from the graph, so they can be differentiated again.
+        ``gradient`` seeds the pass, as in PyTorch: ``y.backward(gradient=g)`` gives every node
+        g · d y / d node. A pass that fails, or is interrupted, leaves every ``grad`` as it was.
         """
-        with collector_paused():
-            order = topological_order(self)
-            earlier = [node.grad for node in order]
-            try:
-                if create_graph:  # the gradients are Values, built by the general chain rule
-                    grads = _gradients_as_values(order)
-                    for node in order:
-                        node.grad = grads[node]
-                else:  # floats: the fast path writes this pass's gradient straight into each grad
-                    backpropagate_into_grad(order)
-            except ArithmeticError:
-                for node, grad in zip(order, earlier):
-                    node.grad = grad  # a failed pass leaves every gradient as it was
-                raise
-            for node, grad in zip(order, earlier):
-                if node._op is None and not _is_zero(grad):
-                    node.grad = grad + node.grad  # a leaf keeps what earlier passes left
+        from microdiff.engine.reverse import backward  # reverse mode builds on Value: imported when used
+
+        backward(self, gradient, create_graph)
 
     def zero_grad(self) -> None:
         """Set ``grad`` to 0 on every node of this graph."""
+        from microdiff.engine.reverse import zero_grad
+
+        zero_grad(self)
+
+    # Copying and pickling, without recursion ----------------------------------------------------------
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle a node with the graph behind it as a flat list, so a chain of a million nodes pickles
+        without recursion. Operations are stored by name (a ``primitive`` must be defined again before
+        loading); leaves are pickled as themselves, so parameters shared by several pickled nodes stay shared.
+        """
+        if self._op is None:
+            return _leaf, (type(self), self.data, self.grad, self.label)
+        return _rebuild, (_flatten(self),)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
+        """A copy of this node and of the graph behind it, made without recursion; shared nodes stay shared."""
+        from microdiff.engine.reverse import topological_order
+
         for node in topological_order(self):
-            node.grad = 0.0
-
-
-def _is_zero(grad: Any) -> bool:
-    return isinstance(grad, float) and grad == 0.0
+            if id(node) in memo:
+                continue
+            twin = Value.__new__(type(node))
+            twin.data, twin.label, twin.composite = node.data, node.label, None
+            twin.grad = copy.deepcopy(node.grad, memo)
+            twin._op = node._op
+            twin._first = None if node._first is None else memo[id(node._first)]
+            twin._second = None if node._second is None else memo[id(node._second)]
+            memo[id(node)] = twin
+        copied: Value = memo[id(self)]
+        return copied
 
 
 class Constant(Value):
@@ -169,23 +207,45 @@ class Constant(Value):
     __slots__ = ()
 
 
-def gradients(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> tuple[Any, ...]:
-    """d output / d input for each input, computed without touching any node's ``grad``.
+def _flatten(root: Value) -> list[tuple[Any, ...]]:
+    """The graph behind ``root`` in topological order: a leaf as itself, an operation as
+    (op name, index of first input, index of second input or -1, data, grad, label)."""
+    from microdiff.engine.reverse import topological_order
 
-    An input that ``output`` does not depend on gets 0.0. With ``create_graph=True`` each gradient is a
-    ``Value`` that can be differentiated again.
-    """
-    with collector_paused():
-        order = topological_order(output)
-        grads = _gradients_as_values(order) if create_graph else backpropagate(order)
-    return tuple(grads.get(node, 0.0) for node in inputs)
+    order = topological_order(root)
+    index = {node: i for i, node in enumerate(order)}
+    rows: list[tuple[Any, ...]] = []
+    for node in order:
+        if node._op is None:
+            rows.append((node,))
+        else:
+            first, second = node._first, node._second
+            assert first is not None  # an operation has at least one input
+            rows.append(
+                (node._op.name, index[first], -1 if second is None else index[second], node.data, node.grad, node.label)
+            )
+    return rows
 
 
-def _gradients_as_values(order: list[Value]) -> dict[Value, Value]:
-    """The chain rule with ``create_graph=True``: every gradient a ``Value`` that can be differentiated again.
+def _leaf(kind: type[Value], data: float, grad: Any, label: str) -> Value:
+    """A leaf (a ``Value`` or a ``Constant``) as it was pickled."""
+    node = kind(data, label)
+    node.grad = grad
+    return node
 
-    The seed is a node too, so that even a gradient reached only through ``+`` is one, and the graph of
-    the derivatives is recorded even when the caller is inside ``no_grad``.
-    """
-    with enable_grad():
-        return backpropagate(order, create_graph=True, seed=Constant(1.0))
+
+def _rebuild(rows: list[tuple[Any, ...]]) -> Value:
+    """The inverse of :func:`_flatten`: rebuild the graph, and return its last node."""
+    nodes: list[Value] = []
+    for row in rows:
+        if len(row) == 1:
+            nodes.append(row[0])
+            continue
+        name, first, second, data, grad, label = row
+        if name not in OPS:
+            raise ValueError(f"cannot load a graph with the operation {name!r}: define it with primitive() first")
+        node = Value.__new__(Value)
+        node.data, node.grad, node.label, node.composite = data, grad, label, None
+        node._op, node._first, node._second = OPS[name], nodes[first], None if second < 0 else nodes[second]
+        nodes.append(node)
+    return nodes[-1]
