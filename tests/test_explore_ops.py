@@ -19,7 +19,7 @@ from explorer_browser import (
     dump,
 )
 
-from microdiff.engine.ops import OPS
+from microdiff.engine.ops import BUILT_IN
 
 EDGES = ["0", "-0", "0.5", "-0.5", "1", "-1", "2", "-2", "NaN", "Infinity", "-Infinity"]
 
@@ -56,18 +56,18 @@ def same(js, python):
 
 
 def test_the_pages_rules_are_pythons(bare_chromium, tmp_path):
-    arity = {name: op.forward.__code__.co_argcount for name, op in OPS.items()}
+    arity = {name: op.forward.__code__.co_argcount for name, op in BUILT_IN.items()}
     harness = tmp_path / "rules.html"
     harness.write_text(HARNESS.format(ops=page_rules(), edges=json.dumps(EDGES), arity=json.dumps(arity)))
     dom, _ = dump(bare_chromium, harness)
     rows = json.loads(dom.text("out"))
-    assert {row[0] for row in rows} == set(OPS)  # the page has a rule for every operation of the table
+    assert {row[0] for row in rows} == set(BUILT_IN)  # the page has a rule for every operation of the table
     compared, disagreements = 0, []
     for name, args, out, local in rows:
         inputs = [float(a) for a in args]
         try:
-            want_out = OPS[name].forward(*inputs)
-            want_local = OPS[name].local(*inputs, want_out)
+            want_out = BUILT_IN[name].forward(*inputs)
+            want_local = BUILT_IN[name].local(*inputs, want_out)
         except (ArithmeticError, ValueError):
             continue  # outside the operation's domain: Python refuses
         got = [float(out), *map(float, local)]
