@@ -80,6 +80,16 @@ TOOLS = {
 }
 
 
+def need(marker: str) -> None:
+    """In a fixture: what the marker ``marker`` does to a test — skip with the reason, or fail when required."""
+    _, missing, variable = TOOLS[marker]
+    reason = missing()
+    if reason is not None:
+        if os.environ.get(variable) == "1":
+            pytest.fail(f"{variable}=1 but {reason}", pytrace=False)
+        pytest.skip(reason)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     for marker, (meaning, _, variable) in TOOLS.items():
         config.addinivalue_line("markers", f"{marker}: {meaning}; skips without it, fails if {variable}=1")
