@@ -21,7 +21,7 @@ from microdiff.lessons import labs
 from microdiff.lessons.checking import Exercise
 from microdiff.lessons.grading import _nodes, _search
 from microdiff.nn import MLP, Layer, Neuron, hinge_loss
-from microdiff.testing import Expression, Step, expressions
+from microdiff.testing import Expression, Instruction, expressions
 
 
 def number(expected: Callable[[], float], tol: float = 1e-6, hint: str = "have another look") -> Exercise:
@@ -166,7 +166,7 @@ def same_on_graphs(reference: Callable[[Value], Any]) -> Exercise:
                 return "not written yet"
             return None if got == right else f"for {expr.formula()} you give {got!r}, the answer is {right!r}"
 
-        first = problem(Expression((1.0,), (Step("mul", (0, 0)),)))
+        first = problem(Expression((1.0,), (Instruction("mul", (0, 0)),)))
         if first == "not written yet":
             return False, first
         message = first or _search(expressions(max_steps=6), problem)
@@ -218,7 +218,7 @@ def _directional_exercise() -> Exercise:
         cases = expressions().flatmap(
             lambda e: st.tuples(st.just(e), st.lists(st.floats(-1, 1), min_size=len(e.inputs), max_size=len(e.inputs)))
         )
-        first = problem((Expression((1.0, 2.0), (Step("mul", (0, 1)),)), [1.0, 0.5]))
+        first = problem((Expression((1.0, 2.0), (Instruction("mul", (0, 1)),)), [1.0, 0.5]))
         if first == "not written yet":
             return False, first
         message = first or _search(cases, problem)
@@ -464,7 +464,7 @@ def _jacobian_exercise() -> Exercise:
                 )
             return None
 
-        first = problem(Expression((1.0, 2.0), (Step("mul", (0, 1)),)))
+        first = problem(Expression((1.0, 2.0), (Instruction("mul", (0, 1)),)))
         if first == "not written yet":
             return False, first
         message = first or _search(expressions(max_steps=5), _guarded(problem))

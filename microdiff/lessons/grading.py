@@ -29,7 +29,7 @@ from microdiff import gradients
 from microdiff.engine.gradcheck import numerical_gradient
 from microdiff.engine.ops import OPS
 from microdiff.lessons.checking import CORRECT, UNANSWERED, WRONG, Report, Verdict, record
-from microdiff.testing import Expression, Step, expressions
+from microdiff.testing import Expression, Instruction, expressions
 
 #: The operations a learner's engine offers: the fundamental ones and the two derived by composition.
 ENGINE_OPS = ("add", "sub", "mul", "div", "neg", "reciprocal", "exp", "log", "relu")
@@ -150,17 +150,17 @@ def _agree(a: float, b: float, tol: float = 1e-9) -> bool:
 def _probe_expression() -> Expression:
     """A small expression that uses every operation of the engine once: the first case every grader tries."""
     steps = (
-        Step("mul", (0, 1)),  # x0*x1 = 1
-        Step("add", (2, 0)),  # 3
-        Step("log", (3,)),
-        Step("exp", (4,)),  # 3
-        Step("reciprocal", (5,)),
-        Step("neg", (6,)),
-        Step("relu", (7,)),  # 0 (negative input)
-        Step("sub", (8, 2)),
-        Step("div", (9, 1)),
-        Step("relu", (3,)),
-        Step("add", (10, 11)),
+        Instruction("mul", (0, 1)),  # x0*x1 = 1
+        Instruction("add", (2, 0)),  # 3
+        Instruction("log", (3,)),
+        Instruction("exp", (4,)),  # 3
+        Instruction("reciprocal", (5,)),
+        Instruction("neg", (6,)),
+        Instruction("relu", (7,)),  # 0 (negative input)
+        Instruction("sub", (8, 2)),
+        Instruction("div", (9, 1)),
+        Instruction("relu", (3,)),
+        Instruction("add", (10, 11)),
     )
     return Expression((2.0, 0.5), steps)
 
