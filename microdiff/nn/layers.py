@@ -22,7 +22,7 @@ from typing import Any
 
 from microdiff.engine.value import Value
 from microdiff.nn.checks import describe, positive_int
-from microdiff.nn.modules import Layer, Module, Seed, _random
+from microdiff.nn.modules import Layer, Module, Seed, rng_from
 
 
 class Linear(Layer):
@@ -92,7 +92,7 @@ class Embedding(Module):
     def __init__(self, num_embeddings: int, embedding_dim: int, seed: Seed = 0) -> None:
         positive_int("Embedding", "num_embeddings", num_embeddings)
         positive_int("Embedding", "embedding_dim", embedding_dim)
-        rng = _random(seed)
+        rng = rng_from(seed)
         self.weight = [[Value(rng.gauss(0.0, 1.0)) for _ in range(embedding_dim)] for _ in range(num_embeddings)]
         self.name = ""
         self.rename("")
