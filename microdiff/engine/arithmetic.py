@@ -48,12 +48,18 @@ class Arithmetic:
     # Fundamental operations: one entry of the table each ----------------------------------------------
 
     def __add__(self: Number, other: Any) -> Number:
-        other = self._lift(other)
-        return NotImplemented if other is NotImplemented else self._apply(ADD, other)
+        if other.__class__ is not self.__class__:  # a plain number (or a constant): lift it first
+            other = self._lift(other)
+            if other is NotImplemented:
+                return NotImplemented
+        return self._apply(ADD, other)
 
     def __mul__(self: Number, other: Any) -> Number:
-        other = self._lift(other)
-        return NotImplemented if other is NotImplemented else self._apply(MUL, other)
+        if other.__class__ is not self.__class__:  # (checked inline: + and × are most of every graph)
+            other = self._lift(other)
+            if other is NotImplemented:
+                return NotImplemented
+        return self._apply(MUL, other)
 
     def __pow__(self: Number, exponent: Any) -> Number:
         """``self ** exponent``, the exponent a number or a node: d/db aᵇ = aᵇ·ln a."""

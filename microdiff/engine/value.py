@@ -76,7 +76,7 @@ class Value(Arithmetic):
     composite: Composite | None  # the composite (sigmoid, a neuron…) whose output this node is, if any
 
     def __init__(self, data: float | Real, label: Any = "") -> None:
-        if not isinstance(data, Real):  # Real admits int, float, bool, numpy's float32, Fraction…
+        if data.__class__ is not float and not isinstance(data, Real):  # Real: int, bool, float32, Fraction…
             raise TypeError(f"Value needs an int or a float, not {type(data).__name__}: {data!r}")
         try:
             self.data = float(data)
@@ -137,7 +137,7 @@ class Value(Arithmetic):
     def _lift(self, x: Any) -> Any:
         if isinstance(x, Value):
             return x
-        if isinstance(x, Real):
+        if x.__class__ is float or isinstance(x, Real):  # (a float is checked first: the ABC check is slow)
             return Constant(x)
         return NotImplemented
 

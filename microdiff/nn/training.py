@@ -60,7 +60,7 @@ def train(
         if schedule is not None:
             optimizer.lr = schedule(step)
         outputs = [model(x) for x in inputs]
-        batch_loss = loss(_predictions(outputs), labels)
+        batch_loss = loss(predictions(outputs), labels)
         optimizer.zero_grad()
         batch_loss.backward()
         optimizer.step()
@@ -100,7 +100,8 @@ def accuracy(outputs: Sequence[Sequence[Any]], labels: Sequence[Any]) -> float:
     return right / len(labels)
 
 
-def _predictions(outputs: list[list[Value]]) -> list[Value] | list[list[Value]]:
+def predictions(outputs: list[list[Value]]) -> list[Value] | list[list[Value]]:
+    """What a loss takes: one score per example from a one-output network, else each example's logits."""
     return [out[0] for out in outputs] if len(outputs[0]) == 1 else outputs
 
 
