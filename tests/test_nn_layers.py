@@ -117,7 +117,7 @@ def test_sequential_save_and_load(tmp_path):
         (lambda: MLP(2, [-1]), r"MLP: nouts\[0\] must be a positive int, got -1"),
         (lambda: MLP(2, [4, 0]), r"MLP: nouts\[1\] must be a positive int, got 0"),
         (lambda: MLP(0, [1]), "MLP: nin must be a positive int, got 0"),
-        (lambda: MLP(2, 3), "MLP needs at least one layer size"),
+        (lambda: MLP(2, 3), "MLP needs a list of layer sizes"),
         (lambda: MLP(2, [2.5]), r"nouts\[0\] must be a positive int, got 2.5"),
         (lambda: Layer(2, True), "Layer: nout must be a positive int, got True"),
         (lambda: Neuron(-3), "Neuron: nin must be a positive int, got -3"),

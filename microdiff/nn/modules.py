@@ -216,7 +216,7 @@ class MLP(Module):
     def __init__(self, nin: int, nouts: Sequence[int], activation: Activation = "relu", seed: Seed = 0) -> None:
         positive_int("MLP", "nin", nin)
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
-            raise ValueError(f"MLP needs at least one layer size in nouts, e.g. MLP(2, [16, 16, 1]); got {nouts!r}")
+            raise ValueError(f"MLP needs a list of layer sizes in nouts, e.g. MLP(2, [16, 16, 1]); got {nouts!r}")
         for i, size in enumerate(nouts):
             positive_int("MLP", f"nouts[{i}]", size)
         rng = rng_from(seed)
