@@ -40,8 +40,9 @@ class Linear(Layer):
         return f"Linear({self.nin}, {len(self.neurons)})"
 
 
-class Activation(Module):
-    """An activation applied to every number of a list (or to one ``Value``); it has no parameters."""
+class Elementwise(Module):
+    """An activation applied to every number of a list (or to one ``Value``), by the name of its ``Value``
+    method; it has no parameters."""
 
     function = "relu"
 
@@ -59,19 +60,19 @@ class Activation(Module):
         return f"{type(self).__name__}()"
 
 
-class ReLU(Activation):
+class ReLU(Elementwise):
     """max(x, 0) on every number: ``torch.nn.ReLU``."""
 
     function = "relu"
 
 
-class Tanh(Activation):
+class Tanh(Elementwise):
     """tanh x on every number: ``torch.nn.Tanh``."""
 
     function = "tanh"
 
 
-class Sigmoid(Activation):
+class Sigmoid(Elementwise):
     """σ(x) = 1 / (1 + e⁻ˣ) on every number: ``torch.nn.Sigmoid``."""
 
     function = "sigmoid"
