@@ -123,3 +123,10 @@ def test_the_stepper_quiz_judges_each_step() -> None:
     result = quiz.check({1: -0.25, 2: -0.25, 3: 0.25, 4: ...})
     assert statuses(result.report) == [CORRECT, CORRECT, WRONG, UNANSWERED]
     assert result.reached is not None and result.reached.number == 2
+
+
+def test_check_names_a_wrong_lesson_or_count() -> None:
+    with pytest.raises(ValueError, match="no lesson '99'"):
+        check("99", 1.0)
+    with pytest.raises(TypeError, match="lesson 01 has 5 exercises, got 1"):
+        check("01", 1.0)

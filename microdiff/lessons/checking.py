@@ -120,6 +120,8 @@ def check(lesson: str, *answers: Any) -> Report:
     """Judge ``answers`` (in exercise order) against the exercises of ``lesson``, e.g. ``check("01", a1, a2)``."""
     from microdiff.lessons.answers import EXERCISES
 
+    if lesson not in EXERCISES:
+        raise ValueError(f"check: no lesson {lesson!r}; the lessons with exercises are {', '.join(EXERCISES)}")
     exercises: Sequence[Exercise] = EXERCISES[lesson]
     if len(answers) != len(exercises):
         raise TypeError(f"check: lesson {lesson} has {len(exercises)} exercises, got {len(answers)} answers")
