@@ -56,7 +56,7 @@ def same(js, python):
 
 
 def test_the_pages_rules_are_pythons(bare_chromium, tmp_path):
-    arity = {name: op.forward.__code__.co_argcount for name, op in BUILT_IN.items()}
+    arity = {name: op.arity for name, op in BUILT_IN.items()}
     harness = tmp_path / "rules.html"
     harness.write_text(HARNESS.format(ops=page_rules(), edges=json.dumps(EDGES), arity=json.dumps(arity)))
     dom, _ = dump(bare_chromium, harness)
