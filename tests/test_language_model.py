@@ -175,3 +175,10 @@ def test_the_names_command_says_in_one_line_when_it_cannot_write(tmp_path):
     message = str(exit_.value)
     assert message.startswith("microdiff names: error: cannot write") and "missing" in message
     assert "\n" not in message
+
+
+def test_train_refuses_too_few_examples_for_one_batch():
+    alphabet = lm.make_alphabet(["ab"])
+    inputs, targets = lm.examples(["ab"], alphabet)
+    with pytest.raises(ValueError, match="3 examples make no full batch of 16"):
+        lm.train(lm.make_model(len(alphabet)), inputs, targets, steps=1, batch_size=16)
