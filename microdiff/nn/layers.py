@@ -114,7 +114,7 @@ class Embedding(Module):
     def _row(self, index: Any) -> list[Value]:
         if isinstance(index, bool) or not isinstance(index, Integral) or not 0 <= int(index) < len(self.weight):
             raise IndexError(f"Embedding: index must be an int in [0, {len(self.weight)}), got {describe(index)}")
-        return self.weight[index]
+        return list(self.weight[index])  # a new list of the same Values: changing it leaves the table alone
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         prefix = f"{self.name}." if self.name else ""
