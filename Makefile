@@ -2,42 +2,84 @@
 #   make test   — the test suite (unit, property, sympy and PyTorch cross-checks, lessons)
 #   make demo   — the main job: train an MLP on two moons, write pictures to out/
 #   make lint   — ruff and mypy
-# EXTRAS adds optional extras to the install, e.g. `make test EXTRAS=dev,torch`.
+# EXTRAS adds optional extras to the install, e.g. `make test EXTRAS=dev,torch`. On Linux PyPI's torch is the
+# CUDA build (several GB); TORCH_INDEX=https://download.pytorch.org/whl/cpu gets the CPU-only wheel instead.
+# Graphviz's dot and Chromium are installed with apt when missing and we are root; otherwise a note says so
+# and the tests that need them are reported as skipped, with the reason.
 
-PYTHON ?= python3
-VENV   := .venv
-BIN    := $(VENV)/bin
-EXTRAS ?= dev
-comma  := ,
-STAMP  := $(VENV)/installed-$(subst $(comma),-,$(EXTRAS)).stamp
+PYTHON      ?= python3
+VENV        ?= .venv
+BIN         := $(VENV)/bin
+EXTRAS      ?= dev
+TORCH_INDEX ?=
+comma       := ,
+STAMP       := $(VENV)/installed-$(subst $(comma),-,$(EXTRAS)).stamp
+APT_GET     := DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: test demo lint bench lessons dot chromium clean
+.DEFAULT_GOAL := help
+.PHONY: help test demo lint bench lessons dot chromium clean
 
+help:
+	@echo "make demo      train a small network on two moons; pictures and the explorer go to out/"
+	@echo "make test      the test suite (installs what it needs into .venv the first time)"
+	@echo "make lint      ruff and mypy"
+	@echo "make bench     the benchmarks against micrograd and PyTorch"
+	@echo "make lessons   the lessons in JupyterLab"
+	@echo "make clean     remove .venv, out/ and the caches"
+	@echo "Options: EXTRAS=dev,torch (PyTorch cross-checks), TORCH_INDEX=https://download.pytorch.org/whl/cpu"
+	@echo "(CPU-only PyTorch), PYTHON=python3.12 (which Python makes .venv). Afterwards run the commands with"
+	@echo ".venv/bin/python -m microdiff ..., or after '. .venv/bin/activate' with python -m microdiff ..."
+
+# The environment: Python >= 3.10 with venv (Debian and Ubuntu package it apart as python3-venv).
 $(BIN)/python:
-	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null || { \
+	  echo "error: microdiff needs Python 3.10 or newer; '$(PYTHON)' is" \
+	       "$$($(PYTHON) -c 'import sys; sys.stdout.write("Python " + sys.version.split()[0])' 2>/dev/null || echo 'not found')." \
+	       "Install one, or name it: make test PYTHON=python3.12" >&2; exit 1; }
+	@echo "Making the virtual environment $(VENV) with $$($(PYTHON) --version 2>&1)"
+	@$(PYTHON) -m venv $(VENV) >/dev/null || { rm -rf $(VENV); \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing python3-venv with apt"; apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null && \
-	    rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); \
-	  else echo "python3 -m venv failed: install your distribution's python3-venv package" >&2; exit 1; fi; }
+	    echo "Installing python3-venv with apt-get"; $(APT_GET) update -qq; $(APT_GET) install -y -qq python3-venv >/dev/null; \
+	    $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }; \
+	  else echo "error: '$(PYTHON) -m venv' failed: install your distribution's python3-venv package" >&2; exit 1; fi; }
 	$(BIN)/python -m pip install -q --upgrade pip
 
+# pip shows each package as it goes; the first install takes a minute or two (several minutes with torch).
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[$(EXTRAS)]'
+	@echo "Installing microdiff and its extras [$(EXTRAS)] into $(VENV): the first time takes a minute or two"
+	$(BIN)/python -m pip install $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) -e '.[$(EXTRAS)]'
 	@touch $@
 
-# Graphviz's `dot` draws the graphs; install it with apt when it is missing and we are root.
-dot:
-	@command -v dot >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing graphviz with apt"; apt-get update -qq && apt-get install -y -qq graphviz >/dev/null; \
-	  else echo "note: Graphviz's dot is missing (apt-get install graphviz); drawings fall back to DOT text"; fi; }
+# $(call install,WHAT,WORKS,PACKAGES,WITHOUT): when the shell test WORKS fails, install with apt-get, as root,
+# the first of PACKAGES that makes it pass; otherwise, or when none does, say what is missing and what happens
+# WITHOUT it, and go on (exit status 0: a missing tool skips tests, it never stops `make test`).
+define install
+if $(2); then exit 0; fi; \
+if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then \
+  echo "note: $(1) is missing; $(4). To install it: apt-get install $(firstword $(3)) (as root) or your system's package."; \
+  exit 0; fi; \
+echo "Updating apt's package lists to install $(1)"; \
+$(APT_GET) update -qq || echo "note: apt-get update failed; trying the lists there are"; \
+for package in $(3); do \
+  echo "Installing $$package with apt-get (a minute or two)"; \
+  $(APT_GET) install -y -qq $$package >/dev/null; \
+  if $(2); then echo "$(1) works now"; exit 0; fi; \
+  echo "note: apt-get install $$package did not give a working $(1)"; \
+done; \
+echo "note: could not install $(1) (tried: $(3)); $(4)"
+endef
 
-# Chromium loads the training explorer's page in its browser test; install Debian's package when missing.
+DOT_WORKS      := dot -V >/dev/null 2>&1
+CHROMIUM_WORKS := { "$${MICRODIFF_CHROMIUM:-chromium}" --version || chromium --version || chromium-browser --version \
+                    || chromium-headless-shell --version; } >/dev/null 2>&1
+
+# Graphviz's dot draws the graphs; without it drawings fall back to DOT text.
+dot:
+	@$(call install,Graphviz's dot,$(DOT_WORKS),graphviz,the drawing tests will skip and drawings fall back to DOT text)
+
+# Chromium runs the explorer's browser tests: Debian's package is chromium, Ubuntu's chromium-browser.
 chromium:
-	@command -v chromium >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing chromium with apt"; apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
-	  else echo "note: chromium is missing (apt-get install chromium); the explorer's browser tests will skip"; fi; }
+	@$(call install,Chromium,$(CHROMIUM_WORKS),chromium chromium-browser chromium-headless-shell,the explorer's browser tests will skip)
 
 test: $(STAMP) dot chromium
 	$(BIN)/python -m pytest

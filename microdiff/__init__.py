@@ -8,6 +8,7 @@
 7.0
 """
 
+from microdiff.drawing.backward_steps import backward_steps  # the steps as data: no graphviz needed
 from microdiff.engine.composite import composite, mark_composite
 from microdiff.engine.forward import Dual, jvp
 from microdiff.engine.functional import grad, hessian, hvp, value_and_grad
@@ -18,7 +19,6 @@ from microdiff.engine.reverse import DisconnectedGradientWarning, gradients
 from microdiff.engine.value import Constant, Value, enable_grad, no_grad
 
 try:  # drawing needs the optional graphviz package (pip install 'microdiff[viz]')
-    from microdiff.drawing.backward_steps import backward_steps
     from microdiff.drawing.draw import draw
     from microdiff.drawing.stepper import Stepper
 except ModuleNotFoundError as missing:
@@ -29,7 +29,7 @@ except ModuleNotFoundError as missing:
         """Stands in for drawing when the graphviz package is missing, and says how to get it."""
         raise ModuleNotFoundError("drawing needs the graphviz package: pip install 'microdiff[viz]'", name="graphviz")
 
-    Stepper = backward_steps = draw  # type: ignore[assignment,misc]
+    Stepper = draw  # type: ignore[assignment,misc]
 
 __all__ = [
     "OPS",

@@ -4,7 +4,8 @@ Each command lives in its own module, which provides ``add_parser(subparsers)`` 
 
 * ``demo``    — train an MLP on two moons and write pictures (:mod:`microdiff.apps.demo`);
 * ``graph``   — draw an expression's graph with its gradients (:mod:`microdiff.apps.graph`);
-* ``explore`` — record a training run as one self-contained web page (:mod:`microdiff.explore`).
+* ``explore`` — record a training run as one self-contained web page (:mod:`microdiff.explore`);
+* ``names``   — train a character-level language model of names and sample new ones (:mod:`microdiff.apps.names`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,12 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = {"demo": "microdiff.apps.demo", "graph": "microdiff.apps.graph", "explore": "microdiff.explore"}
+COMMANDS = {
+    "demo": "microdiff.apps.demo",
+    "graph": "microdiff.apps.graph",
+    "explore": "microdiff.explore",
+    "names": "microdiff.apps.names",
+}
 
 
 def main(argv: list[str] | None = None) -> int:

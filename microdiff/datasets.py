@@ -11,12 +11,16 @@ every coordinate.
 >>> points, labels = make_moons(100, noise=0.1, seed=0)
 >>> len(points), sorted(set(labels))
 (100, [-1, 1])
+
+One dataset is not generated but shipped with the package: :func:`load_names`, five thousand first names
+for the character-level language model (:mod:`microdiff.language_model`).
 """
 
 from __future__ import annotations
 
 import math
 import random
+from importlib import resources
 from typing import NamedTuple
 
 Point = tuple[float, float]
@@ -80,6 +84,20 @@ def make_spiral(n: int = 90, classes: int = 3, turns: float = 0.5, noise: float 
         t = 2.0 * math.pi * (label / classes + turns * r)
         data.append(((r * math.cos(t), r * math.sin(t)), label))
     return _finish(data, noise, rng)
+
+
+def load_names() -> list[str]:
+    """The 5,163 first names shipped in ``microdiff/data/names.txt``: lowercase a–z, sorted, one each.
+
+    They are the US Census Bureau's frequently occurring first names of the 1990 census (male and
+    female lists merged), which are in the public domain; the file's header says so.
+
+    >>> names = load_names()
+    >>> len(names), names[:3]
+    (5163, ['aaron', 'abbey', 'abbie'])
+    """
+    text = (resources.files("microdiff") / "data" / "names.txt").read_text(encoding="utf-8")
+    return [line for line in text.splitlines() if line and not line.startswith("#")]
 
 
 def _spread(i: int, count: int, closed: bool = True) -> float:

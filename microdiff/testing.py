@@ -51,7 +51,7 @@ EXPONENTS = (2.0, 3.0, 1.0, 0.0, -1.0, 0.5, 1.5, -2.0)
 LIMIT = 1e4
 
 
-def _allowed(step: Step, a: float, b: float | None = None) -> bool:
+def _allowed(step: Instruction, a: float, b: float | None = None) -> bool:
     """Whether ``step`` applied to ``a`` (and ``b``) stays well inside its operation's domain."""
     name = step.op
     if name == "log":
@@ -81,7 +81,7 @@ def _value_of(op: str, operands: list[float]) -> float:
 
 
 @dataclass(frozen=True)
-class Step:
+class Instruction:
     """One operation of an expression: ``op`` applied to earlier results (or a constant exponent)."""
 
     op: str
@@ -97,7 +97,7 @@ class Expression:
     """
 
     inputs: tuple[float, ...]
-    steps: tuple[Step, ...]
+    steps: tuple[Instruction, ...]
 
     def evaluate(self, *args: Any, functions: dict[str, Callable[..., Any]] | None = None) -> Any:
         """The expression's value on ``args``, with ``functions`` (default :data:`METHODS`) for the ops."""
@@ -150,15 +150,15 @@ def expressions(
         op = draw(st.sampled_from(ops))
         a = draw(st.integers(0, len(values) - 1))
         if op in UNARY:
-            step = Step(op, (a,))
+            step = Instruction(op, (a,))
         elif op == "pow" and draw(st.booleans()):
-            step = Step(op, (a,), exponent=draw(st.sampled_from(EXPONENTS)))
+            step = Instruction(op, (a,), exponent=draw(st.sampled_from(EXPONENTS)))
         else:
-            step = Step(op, (a, draw(st.integers(0, len(values) - 1))))
+            step = Instruction(op, (a, draw(st.integers(0, len(values) - 1))))
         operands = [values[i] for i in step.operands] + ([step.exponent] if step.exponent is not None else [])
         result = _value_of(op, operands) if _allowed(step, *operands) else None
         if result is None or not abs(result) < LIMIT:
-            step = Step("add", (a, len(values) - 1))
+            step = Instruction("add", (a, len(values) - 1))
             result = values[a] + values[-1]
         steps.append(step)
         values.append(result)

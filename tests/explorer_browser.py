@@ -1,19 +1,17 @@
 """Helpers for the explorer's browser tests: headless Chromium opens a page (file://) and we read the DOM its
 script built (``--dump-dom``).
 
-Chromium is optional on a laptop (the tests skip without it) but required in CI: with
-``MICRODIFF_REQUIRE_CHROMIUM=1`` a missing browser fails the tests instead. Set ``MICRODIFF_CHROMIUM`` to use
-another binary than ``/usr/bin/chromium``.
+Chromium (and Graphviz's dot, for pages with drawings) is optional on a laptop: the fixtures below skip
+a test without it, or fail it when CI requires it, exactly as the markers of ``conftest.py`` do.
 """
 
-import os
-import shutil
 import subprocess
 import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from conftest import chromium_path, need
 
 FLAGS = [
     "--headless",
@@ -29,38 +27,19 @@ FLAGS = [
 ]
 
 
-def find_chromium():
-    path = os.environ.get("MICRODIFF_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-    return path if Path(path).exists() else None
-
-
-def needed(what, reason):
-    """Skip with ``reason`` when ``what`` is missing, or fail when CI says the browser tests must run."""
-    if os.environ.get("MICRODIFF_REQUIRE_CHROMIUM") == "1":
-        pytest.fail(f"MICRODIFF_REQUIRE_CHROMIUM=1 but {what} is missing: {reason}")
-    pytest.skip(f"{what} is missing: {reason}")
-
-
-def chromium_or_skip():
-    path = find_chromium()
-    if path is None:
-        needed("Chromium", "apt-get install chromium (or set MICRODIFF_CHROMIUM)")
-    return path
-
-
 @pytest.fixture(scope="module", name="bare_chromium")
 def bare_chromium_fixture():
     """The Chromium binary, for pages without drawings."""
-    return chromium_or_skip()
+    need("needs_chromium")
+    return chromium_path()
 
 
 @pytest.fixture(scope="module", name="chromium")
 def chromium_fixture():
     """The Chromium binary, for explorer pages (their drawings of the neurons need Graphviz's dot)."""
-    path = chromium_or_skip()
-    if shutil.which("dot") is None:
-        needed("Graphviz's dot", "the page's drawings of the neurons need it (apt-get install graphviz)")
-    return path
+    need("needs_chromium")
+    need("needs_dot")
+    return chromium_path()
 
 
 def browse(chromium, url, *extra):

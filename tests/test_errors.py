@@ -93,5 +93,5 @@ def test_drawing_something_that_is_not_a_value_says_so():
 def test_an_mlp_without_layers_is_refused():
     from microdiff.nn import MLP
 
-    with pytest.raises(ValueError, match="at least one layer size"):
+    with pytest.raises(ValueError, match="a list of layer sizes"):
         MLP(2, [])

@@ -7,7 +7,6 @@ import gzip
 import json
 import math
 import re
-import shutil
 import subprocess
 import sys
 
@@ -20,7 +19,7 @@ from microdiff.explore.regions import decision_regions, float_forward, grid_poin
 from microdiff.nn import MLP, SGD, cross_entropy, hinge_loss
 from microdiff.nn.training import accuracy
 
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot draws the neurons")
+needs_dot = pytest.mark.needs_dot  # Graphviz's dot draws the neurons
 
 # Small hand-made data: two classes (labels ±1) and three classes (0, 1, 2), a few points each.
 POINTS2 = [(-1.0, -0.5), (-0.8, 0.3), (-0.2, -1.0), (0.9, 0.4), (1.1, -0.2), (0.3, 1.0), (0.0, 0.1), (-0.5, 0.8)]

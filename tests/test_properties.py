@@ -19,7 +19,7 @@ from hypothesis import given
 
 from microdiff import Value, grad, gradcheck, gradients, jvp
 from microdiff.engine.gradcheck import numerical_gradient
-from microdiff.testing import METHODS, Expression, Step, _allowed, expressions
+from microdiff.testing import METHODS, Expression, Instruction, _allowed, expressions
 
 SYMPY = {
     **METHODS,  # the operators are the same; the functions are sympy's
@@ -107,7 +107,7 @@ def test_second_derivatives_match_sympy(expr):
 
 def test_the_strategy_keeps_powers_of_zero_inside_their_domain():
     def power(base: float, exponent: float) -> bool:
-        return _allowed(Step("pow", (0,), exponent=exponent), base, exponent)
+        return _allowed(Instruction("pow", (0,), exponent=exponent), base, exponent)
 
     assert power(0.0, 0.0) and power(0.0, 1.0) and power(0.0, 2.0)
     assert not power(0.0, -1.0) and not power(0.0, -2.0) and not power(0.05, -2.0) and not power(1e-9, 1.0)

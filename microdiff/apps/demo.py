@@ -5,16 +5,21 @@ weight decay, and plain SGD whose learning rate falls linearly from 1.0 towards 
 step k + 1, micrograd's schedule). Four files go to ``--out``:
 
 * ``decision_boundary.png`` — the plane coloured by the network's score, the boundary (score 0), the data;
-* ``loss.png`` — the loss and the accuracy at each step;
+* ``loss.png`` — the loss and the accuracy at each step k = 1…N, as the console prints them (both
+  measured in step k, before its update);
 * ``neuron_graph.png`` — the computational graph of one neuron after a backward pass (needs Graphviz's
   ``dot``; without it the DOT text goes to ``neuron_graph.dot``);
 * ``explorer.html`` — the training explorer: one self-contained page to watch the run step by step
   (:mod:`microdiff.explore`).
+
+The colours are those of :mod:`microdiff.style` (label −1 blue, +1 red), every file is written
+atomically (:mod:`microdiff.files`), and a failure is one line on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,11 +28,13 @@ from typing import Any
 import graphviz
 
 from microdiff.datasets import Point, make_moons
-from microdiff.drawing.draw import draw
+from microdiff.drawing.draw import DrawingError, draw
 from microdiff.engine.value import Value
 from microdiff.explore import Recorder
+from microdiff.files import replacing, write_atomically
 from microdiff.nn import MLP, SGD, Neuron, hinge_loss
 from microdiff.nn.training import Step, evaluate_accuracy, predict, train
+from microdiff.style import ACCURACY_COLOUR, LOSS_COLOUR, class_colour
 
 
 def add_parser(subparsers: Any) -> None:
@@ -46,11 +53,28 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Train, report, draw."""
+    """Train, report, draw; a failure is one line on stderr and exit status 1."""
+    try:
+        return _run(args)
+    except OSError as error:
+        message = f"{error.filename}: {error.strerror}" if error.filename and error.strerror else str(error)
+    except ValueError as error:
+        message = str(error)
+    print(f"microdiff demo: error: {' '.join(message.split())}", file=sys.stderr)
+    return 1
+
+
+def _run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     steps = 5 if args.quick else args.steps
     if steps < 1:
-        raise SystemExit("microdiff demo: error: --steps must be at least 1")
+        raise ValueError(f"--steps must be at least 1, not {steps}")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {str(out)!r} is a file, not a folder")
+    if not out.is_dir():
+        out.mkdir(parents=True)  # before training: a folder that cannot be made fails at once
+        print(f"created the folder {out}")
     points, labels = make_moons(100, noise=0.1, seed=args.seed)
     model = MLP(2, [16, 16, 1], activation="relu", seed=args.seed)
     optimizer = SGD(model.parameters(), lr=1.0, weight_decay=2e-4)
@@ -70,15 +94,15 @@ def run(args: argparse.Namespace) -> int:
     final = evaluate_accuracy(model, points, labels)
     print(f"final accuracy {final:.1%} on the training points, after {time.perf_counter() - start:.1f} s")
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     written = [
         plot_decision_boundary(model, points, labels, out / "decision_boundary.png", grid=15 if args.quick else 40),
         plot_history(history, out / "loss.png"),
         draw_neuron(model.layers[0].neurons, points, out / "neuron_graph"),
         recorder.finish(title=f"two moons: {model}").save(out / "explorer.html"),
     ]
-    print(f"wrote {', '.join(str(path) for path in written)} ({time.perf_counter() - start:.1f} s in all)")
+    for path in written:
+        print(f"wrote {path}")
+    print(f"done in {time.perf_counter() - start:.1f} s")
     return 0
 
 
@@ -93,10 +117,12 @@ def plot_decision_boundary(model: MLP, points: Sequence[Point], labels: Sequence
     # The hinge loss stops caring once |score| passes 1, so scores past ±3 share the end colours.
     z = [[max(-3.0, min(3.0, scores[j * grid + i][0])) for i in range(grid)] for j in range(grid)]
     fig, ax = plt.subplots(figsize=(6, 5))
-    filled = ax.contourf(gx, gy, z, levels=[-3 + 0.5 * k for k in range(13)], cmap="RdBu", alpha=0.75)
+    # Blue below 0 and red above, the colours of the labels −1 and +1 (RdBu reversed runs blue to red).
+    filled = ax.contourf(gx, gy, z, levels=[-3 + 0.5 * k for k in range(13)], cmap="RdBu_r", alpha=0.75)
     ax.contour(gx, gy, z, levels=[0.0], colors="black", linewidths=1.5)
     fig.colorbar(filled, ax=ax, label="score, clipped to ±3 (the boundary is score 0)")
-    for label, colour, marker in ((-1, "#b2182b", "o"), (1, "#2166ac", "s")):
+    for label, marker in ((-1, "o"), (1, "s")):
+        colour = class_colour(label, binary=True)
         chosen = [p for p, y in zip(points, labels) if y == label]
         ax.scatter(
             [p[0] for p in chosen],
@@ -110,24 +136,29 @@ def plot_decision_boundary(model: MLP, points: Sequence[Point], labels: Sequence
         )
     ax.set(title="Decision boundary of the trained MLP", xlabel="x", ylabel="y")
     ax.legend(loc="lower left")
-    fig.savefig(path, dpi=120, bbox_inches="tight")
+    with replacing(path) as temporary:
+        fig.savefig(temporary, format="png", dpi=120, bbox_inches="tight")
     plt.close(fig)
     return path
 
 
 def plot_history(history: Sequence[Step], path: Path) -> Path:
-    """The loss and the accuracy at each step, side by side."""
+    """The loss and the accuracy at each step k = 1…N, side by side: as the console prints them, each
+    measured in step k before its update, so step 1 shows the untrained network."""
     plt = _pyplot()
     steps = [record.step for record in history]
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
-    left.plot(steps, [record.loss for record in history], color="#c2410c", marker=".")
-    left.set(title="Hinge loss", xlabel="step", ylabel="loss", ylim=(0, None))
-    right.plot(steps, [100 * record.accuracy for record in history], color="#2166ac", marker=".")
-    right.set(title="Training accuracy", xlabel="step", ylabel="accuracy (%)", ylim=(0, 101))
+    left.plot(steps, [record.loss for record in history], color=LOSS_COLOUR, marker=".")
+    left.set(title="Hinge loss", xlabel="step (before its update)", ylabel="loss", ylim=(0, None))
+    right.plot(steps, [100 * record.accuracy for record in history], color=ACCURACY_COLOUR, marker=".")
+    right.set(title="Training accuracy", xlabel="step (before its update)", ylabel="accuracy (%)", ylim=(0, 101))
     for ax in (left, right):
         ax.grid(alpha=0.3)
+        ax.set_xlim(0.5, max(steps) + 0.5)
+        ax.xaxis.get_major_locator().set_params(integer=True)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    with replacing(path) as temporary:
+        fig.savefig(temporary, format="png", dpi=120)
     plt.close(fig)
     return path
 
@@ -140,22 +171,18 @@ def draw_neuron(neurons: Sequence[Neuron], points: Sequence[Point], stem: Path) 
     """
     neuron = next((n for n in neurons if any(n(p).data > 0.0 for p in points)), neurons[0])
     point = max(points, key=lambda p: neuron(p).data)
-    x = [Value(coordinate, label=name) for coordinate, name in zip(point, ("x", "y"))]
+    x = [Value(coordinate, label=f"x{i}") for i, coordinate in enumerate(point)]
     out = neuron(x)
     out.label = "out"
     neuron.zero_grad()  # the weights still hold the last training step's gradients
     out.backward()
-    graph = draw(out, edge_derivatives=True, title="One neuron, relu(w0·x + w1·y + b), after out.backward()")
+    graph = draw(out, edge_derivatives=True, title="One neuron, relu(w0·x0 + w1·x1 + b), after out.backward()")
     try:
-        png = graph.pipe(format="png")
-    except graphviz.ExecutableNotFound as error:
-        path = stem.with_suffix(".dot")
-        path.write_text(graph.source)
-        print(f"note: {error}; wrote the DOT text instead (apt-get install graphviz to get a picture)")
-        return path
-    path = stem.with_suffix(".png")
-    path.write_bytes(png)
-    return path
+        return graph.write(stem.with_suffix(".png"))
+    except (graphviz.ExecutableNotFound, DrawingError) as error:
+        why = "Graphviz's dot is not installed" if isinstance(error, graphviz.ExecutableNotFound) else str(error)
+        print(f"note: {why}; wrote the DOT text instead (apt-get install graphviz to get a picture)")
+        return write_atomically(stem.with_suffix(".dot"), graph.source)
 
 
 def _pyplot() -> Any:
@@ -163,7 +190,7 @@ def _pyplot() -> Any:
     try:
         import matplotlib
     except ModuleNotFoundError:
-        raise SystemExit("microdiff demo needs matplotlib: pip install 'microdiff[plot]'") from None
+        raise SystemExit("microdiff demo: error: it needs matplotlib: pip install 'microdiff[plot]'") from None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

@@ -3,14 +3,23 @@
 The expression is never run as Python. It is parsed with :mod:`ast` and every node of the tree is
 checked against a small grammar first: numbers, variable names, ``+ - * / **``, unary ``-`` and ``+``,
 and calls of a few functions with one argument. Only then is it evaluated, by building ``Value`` nodes
-with microdiff's own operations. Anything else is one clear line on stderr and exit status 1.
+with microdiff's own operations. Anything else is one clear line on stderr and exit status 1, with a
+hint for the usual slips: the closest allowed function for an unknown one (``sin`` → ``sigmoid``), ``**``
+for ``^``, ``2*x`` for ``2x``, and every variable without a value named at once.
+
+``dot`` needs far longer for some graphs than their size suggests, so the command refuses graphs of
+more than :data:`MAX_NODES` nodes (:data:`MAX_NODES_WITH_STEPS` with ``--steps``, which draws one
+picture per step) unless ``--max-nodes`` allows more. Everything is drawn in memory first; then the
+output folders are made (or refused), and only then is any file written, each one atomically.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import difflib
 import math
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -18,11 +27,17 @@ from typing import Any
 
 import graphviz
 
-from microdiff.drawing.draw import draw
+from microdiff.drawing.draw import DrawingError, draw
 from microdiff.drawing.stepper import Stepper
+from microdiff.engine.reverse import topological_order
 from microdiff.engine.value import Constant, Value
+from microdiff.files import write_atomically
 
 MAX_LENGTH = 10_000
+# dot's layout time grows steeply with a graph's size: a sum of 40 products (83 nodes) takes it under a
+# second, a sum of 60 (121 nodes) from half a minute to minutes. --steps draws one picture per step.
+MAX_NODES = 100
+MAX_NODES_WITH_STEPS = 40
 FORMATS = ("svg", "png", "dot")
 FUNCTIONS: dict[str, Callable[[Value], Value]] = {
     "exp": Value.exp,
@@ -61,45 +76,86 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--digits", type=int, default=4, help="significant digits shown (default 4)")
     parser.add_argument("--top-down", action="store_true", help="draw top to bottom instead of left to right")
     parser.add_argument("--edge-derivatives", action="store_true", help="write local derivatives on the edges")
+    parser.add_argument(
+        "--max-nodes",
+        type=int,
+        metavar="N",
+        help=f"refuse graphs of more than N nodes (default {MAX_NODES}, or {MAX_NODES_WITH_STEPS} with --steps)",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Evaluate, differentiate, draw; any expected failure is one line on stderr and exit status 1."""
+    """Evaluate, differentiate, draw, write; any expected failure is one line on stderr and exit status 1.
+
+    Everything is drawn before anything is written, and the output folders are made first: a failure
+    leaves no file behind.
+    """
     try:
         if not 1 <= args.digits <= 17:
             raise ValueError(f"--digits must be between 1 and 17, not {args.digits}")
         variables = parse_bindings(args.at)
         root = evaluate(args.expression, variables)
         root.label = root.label or "f"
+        check_size(root, args.max_nodes, bool(args.steps))
         root.backward()
         fmt = output_format(args.output, args.format)
         options = {"digits": args.digits, "rankdir": "TB" if args.top_down else "LR"}
         graph = draw(root, edge_derivatives=args.edge_derivatives, **options)
-        output = Path(args.output)
-        if fmt == "dot":
-            output.write_text(graph.source, encoding="utf-8")
-        else:
-            output.write_bytes(graph.pipe(format=fmt))
+        files: dict[Path, str | bytes] = {Path(args.output): graph.source if fmt == "dot" else graph.pipe(format=fmt)}
         if args.steps:
-            Stepper(root, **options).save(args.steps)
+            files |= Stepper(root, **options).contents(args.steps)
+        make_folders(list(dict.fromkeys(path.parent for path in files)))
+        written = [write_atomically(path, content) for path, content in files.items()]
     except graphviz.ExecutableNotFound:
         return _fail(
             "Graphviz's dot is not installed: apt-get install graphviz, or brew install graphviz "
             "(pip cannot install it); --format dot writes the DOT text without it"
         )
-    except graphviz.CalledProcessError as error:
-        return _fail(f"dot could not draw the graph: {error}")
-    except (ValueError, ArithmeticError, OSError) as error:
+    except (ValueError, ArithmeticError, DrawingError) as error:
         return _fail(str(error))
+    except OSError as error:
+        return _fail(f"cannot write {error.filename or args.output}: {error.strerror or error}")
     grads = ", ".join(f"d/d{name} = {value.grad:.6g}" for name, value in variables.items())
-    print(f"{args.expression} = {root.data:.6g}" + (f"; {grads}" if grads else "") + f"; wrote {args.output}")
+    print(f"{args.expression} = {root.data:.6g}" + (f"; {grads}" if grads else ""))
+    for path in written:
+        print(f"wrote {path}")
     return 0
 
 
 def _fail(message: str) -> int:
     print(f"microdiff graph: error: {' '.join(message.split())}", file=sys.stderr)
     return 1
+
+
+def check_size(root: Value, max_nodes: int | None, steps: bool) -> None:
+    """Refuse a graph too large to draw in reasonable time, saying the limit and how to raise it."""
+    limit = max_nodes if max_nodes is not None else MAX_NODES_WITH_STEPS if steps else MAX_NODES
+    if limit < 1:
+        raise ValueError(f"--max-nodes must be at least 1, not {limit}")
+    size = len(topological_order(root))
+    if size > limit:
+        what = "--steps (one picture per step)" if steps else "a picture"
+        raise ValueError(
+            f"the graph has {size:,} nodes, more than the limit of {limit:,} for {what}: "
+            f"raise it with --max-nodes {size} (dot may then take long)"
+        )
+
+
+def make_folders(folders: list[Path]) -> None:
+    """Create the output folders that do not exist yet, or refuse in one clear line before making any."""
+    for folder in folders:
+        existing = next(path for path in (folder, *folder.parents) if path.exists())
+        if not existing.is_dir():
+            raise ValueError(f"cannot write into {str(folder)!r}: {str(existing)!r} is a file, not a folder")
+    for folder in folders:
+        if folder.is_dir():
+            continue
+        try:
+            folder.mkdir(parents=True)
+        except OSError as error:
+            raise ValueError(f"cannot create the folder {str(folder)!r}: {error.strerror or error}") from None
+        print(f"created the folder {folder}")
 
 
 def output_format(output: str, fmt: str | None) -> str:
@@ -138,7 +194,7 @@ def evaluate(text: str, variables: dict[str, Value]) -> Value:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as error:
         where = f" at column {error.offset}" if error.offset else ""
-        raise ExpressionError(f"syntax error{where}: {error.msg}") from None
+        raise ExpressionError(f"syntax error{where}: {error.msg}{_syntax_hint(text)}") from None
     except ValueError as error:  # e.g. a null byte, or text that is not valid Unicode
         raise ExpressionError(f"the expression cannot be parsed: {error}") from None
     except (MemoryError, RecursionError):
@@ -148,14 +204,35 @@ def evaluate(text: str, variables: dict[str, Value]) -> Value:
 
 
 def check(tree: ast.expr, variables: dict[str, Value]) -> None:
-    """Raise :class:`ExpressionError` at the first node outside the grammar (an explicit stack: no recursion)."""
+    """Raise :class:`ExpressionError` at the first node outside the grammar, else for every variable
+    without a value at once (an explicit stack: no recursion)."""
+    missing: dict[str, None] = {}
     stack = [tree]
     while stack:
         node = stack.pop()
-        stack.extend(_operands(node, variables))
+        if isinstance(node, ast.Name) and node.id not in variables:
+            missing[node.id] = None
+        stack.extend(reversed(_operands(node)))
+    if len(missing) == 1:
+        (name,) = missing
+        raise ExpressionError(f"the variable {name!r} has no value: add --at {name}=NUMBER")
+    if missing:
+        names = ", ".join(repr(name) for name in missing)
+        raise ExpressionError(
+            f"the variables {names} have no values: add " + " ".join(f"--at {n}=NUMBER" for n in missing)
+        )
 
 
-def _operands(node: ast.expr, variables: dict[str, Value]) -> list[ast.expr]:
+def _syntax_hint(text: str) -> str:
+    """A hint for a common slip that Python's grammar rejects: ``2x`` for ``2*x``."""
+    match = re.search(r"(?<![\w.])(\d+(?:\.\d*)?)([A-Za-z_]\w*)", text)
+    if match and not re.fullmatch(r"[eE][+-]?\d*|[jJ]", match.group(2)):
+        number, name = match.groups()
+        return f"; write {number}*{name} for a product, not {number}{name}"
+    return ""
+
+
+def _operands(node: ast.expr) -> list[ast.expr]:
     """The sub-expressions of an allowed ``node``; raises for a node outside the grammar."""
     where = f"(column {node.col_offset + 1})"
     if isinstance(node, ast.BinOp) and type(node.op) in BINARY:
@@ -163,20 +240,26 @@ def _operands(node: ast.expr, variables: dict[str, Value]) -> list[ast.expr]:
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         return [node.operand]
     if isinstance(node, ast.Call):
-        name = node.func.id if isinstance(node.func, ast.Name) else ""
-        if name not in FUNCTIONS:
+        if isinstance(node.func, ast.Constant):
+            raise ExpressionError(f"a number cannot be called {where}: write 2*(x + 1) for a product, not 2(x + 1)")
+        if not isinstance(node.func, ast.Name):
             raise ExpressionError(f"only these functions can be called: {', '.join(FUNCTIONS)} {where}")
+        name = node.func.id
+        if name not in FUNCTIONS:
+            closest = difflib.get_close_matches(name.lower(), FUNCTIONS, n=1, cutoff=0.3)
+            hint = f"did you mean {closest[0]}? " if closest else ""
+            raise ExpressionError(f"unknown function {name!r} {where}: {hint}the functions are {', '.join(FUNCTIONS)}")
         if len(node.args) != 1 or node.keywords or isinstance(node.args[0], ast.Starred):
             raise ExpressionError(f"{name} takes exactly one argument {where}")
         return [node.args[0]]
     if isinstance(node, ast.Name):
-        if node.id not in variables:
-            raise ExpressionError(f"variable {node.id!r} has no value: add --at {node.id}=NUMBER")
         return []
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
         if node.value > sys.float_info.max:  # 1e999 parses as inf, and 10**400 has no float
             raise ExpressionError(f"the number {ast.unparse(node)} is too large for a float {where}")
         return []
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitXor):
+        raise ExpressionError(f"the operator ^ is not allowed {where}: write ** for a power, as in x**2")
     raise ExpressionError(f"{_describe(node)} is not allowed {where}; an expression may use {GRAMMAR}")
 
 
@@ -189,7 +272,17 @@ def _describe(node: ast.expr) -> str:
     return KINDS.get(type(node), f"a Python {type(node).__name__} expression")
 
 
-OPERATORS = {ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.Invert: "~", ast.Not: "not"}
+OPERATORS = {
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.MatMult: "@",
+    ast.Invert: "~",
+    ast.Not: "not",
+    ast.BitAnd: "&",
+    ast.BitOr: "|",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+}
 KINDS: dict[type, str] = {
     ast.Attribute: "attribute access",
     ast.Subscript: "indexing",
@@ -211,7 +304,7 @@ def _build(tree: ast.expr, variables: dict[str, Value]) -> Value:
     todo: list[tuple[ast.expr, bool]] = [(tree, False)]
     while todo:
         node, ready = todo.pop()
-        operands = _operands(node, variables)
+        operands = _operands(node)
         if not ready:
             todo.append((node, True))
             todo.extend((operand, False) for operand in reversed(operands))

@@ -15,11 +15,14 @@ Each step can draw itself: the current node highlighted and only the gradients k
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from microdiff.drawing.draw import Graph, compact, draw, node_names
+from microdiff.drawing.names import compact, node_names
 from microdiff.engine.reverse import chain_rule, topological_order
 from microdiff.engine.value import Constant, Value
+
+if TYPE_CHECKING:  # drawing needs graphviz; the steps themselves do not
+    from microdiff.drawing.draw import Graph
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,6 +71,8 @@ class BackwardStep:
 
     def draw(self, **options: Any) -> Graph:
         """This step's picture: its node highlighted, the gradients known so far, its words as the title."""
+        from microdiff.drawing.draw import draw  # imported here: graphviz is optional
+
         title = self.describe(options.get("digits", 4))
         return draw(self.root, grads=self.known, highlight=[self.node], title=title, **options)
 

@@ -4,10 +4,11 @@
 ``graphviz.Digraph``) that Jupyter shows inline as SVG. The picture reads left to right, like the
 forward pass:
 
-* each **value** is a rounded box with its name (its label, or ``v3`` for the fourth node in
-  topological order), its data and, in orange, its gradient;
+* each **value** is a rounded box with its name (its label, or ``v3`` for the third unlabelled node
+  from the left), its data and, in orange, its gradient;
 * each **operation** is a small circle with the op's symbol from the table in :mod:`microdiff.engine.ops`,
-  between its inputs and its output;
+  between its inputs and its output; a power's edges say which input is the ``base`` and which the
+  ``exponent``;
 * a **constant** (the 2 in ``2 * x``) is its number alone: it has no gradient worth showing;
 * a **composite** (sigmoid, tanh, sub, div, a neuron) is a labelled box around its fundamental parts,
   or one node of its own when collapsed.
@@ -15,28 +16,44 @@ forward pass:
 With ``edge_derivatives=True`` each edge into an operation carries its *local* derivative, computed
 from the op's ``local`` rule: multiplying it by the output's gradient (upstream) gives the gradient
 that flows back along the edge (downstream).
+
+Every piece of text enters the DOT source through :mod:`microdiff.drawing.dot`, so no label can break
+the drawing; and ``dot`` itself runs under a time limit (:attr:`Graph.timeout`).
 """
 
 from __future__ import annotations
 
 import html
+import os
+import subprocess
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import graphviz
 
+from microdiff.drawing.dot import NAME_LIMIT, TITLE_LIMIT, attribute_list, html_label, html_text, shortened, tooltip
+from microdiff.drawing.names import boxes_around, compact, local_derivatives, node_names
 from microdiff.engine.composite import Composite, composite_boxes
 from microdiff.engine.reverse import topological_order
 from microdiff.engine.value import Constant, Value
+from microdiff.files import write_atomically
+from microdiff.style import DATA_COLOUR, GRAD_COLOUR, LOCAL_COLOUR
 
 INSTALL_HINT = (
     "Graphviz's dot program is not installed, so this is the graph's DOT source: install it with "
     "`apt-get install graphviz` (Debian/Ubuntu) or `brew install graphviz` (macOS); pip cannot install it."
 )
 
+DOT_TIMEOUT = 60.0  # seconds; a 1,000-node network takes dot about 1 s
+# dot's network simplex (ranking and placing nodes) may run very long on graphs where a few leaves feed
+# many operations: a sum of 49 products x*y took it 20 s, one of 80 over 5 minutes. Bounding its
+# iterations to 3 per node brings the 49 products to 0.3–0.7 s, leaves small drawings exactly as they
+# were (the README's pictures, a layer of neurons) and the demo network's at about 1 s.
+BOUNDED_LAYOUT = {"nslimit": "3", "nslimit1": "3"}
 FONT = "Helvetica,Arial,sans-serif"
-GRAD_COLOUR = "#c2410c"  # orange: gradients flow backwards, so they get a colour of their own
-LOCAL_COLOUR = "#7c3aed"  # violet: local derivatives on the edges
+UNKNOWN_COLOUR = "#9ca3af"  # grey: a gradient not known yet, half way through a backward pass
+INPUT_ROLES = {"pow": ("base", "exponent")}  # ops whose inputs play different parts say which is which
 STYLE = {
     "value": {"shape": "box", "style": "rounded,filled", "fillcolor": "#eef4fb", "color": "#8fa9c8"},
     "leaf": {"shape": "box", "style": "rounded,filled", "fillcolor": "#ecf7ee", "color": "#8dbf98"},
@@ -69,12 +86,59 @@ STYLE = {
 }
 
 
+class DrawingError(RuntimeError):
+    """``dot`` failed on a drawing, or did not finish in time: one line, without ``dot``'s own output."""
+
+
 class Graph(graphviz.Digraph):
     """A drawn computational graph: a ``graphviz.Digraph`` that Jupyter shows as SVG.
 
-    Without Graphviz's ``dot`` program the display falls back to the DOT text and one line on how to
-    install ``dot``; ``.source`` always works, since it needs no program at all.
+    ``dot`` runs under a time limit, :attr:`timeout` seconds (set it on a graph to allow more): past it,
+    or if ``dot`` fails, :class:`DrawingError` says so in one line. Without Graphviz's ``dot`` program the
+    display falls back to the DOT text and one line on how to install ``dot``; ``.source`` always works,
+    since it needs no program at all.
     """
+
+    timeout: float = DOT_TIMEOUT
+
+    def pipe(self, format: str | None = None, *, engine: str | None = None, encoding: str | None = None) -> Any:
+        """The picture in ``format`` (``"svg"``, ``"png"``…) as bytes, or text when ``encoding`` is given."""
+        command = [engine or self.engine, f"-T{format or self.format}"]
+        try:
+            done = subprocess.run(
+                command, input=self.source.encode("utf-8"), capture_output=True, timeout=self.timeout, check=False
+            )
+        except FileNotFoundError:
+            raise graphviz.ExecutableNotFound(command) from None
+        except subprocess.TimeoutExpired:
+            raise DrawingError(
+                f"dot did not finish drawing the graph within {self.timeout:g} s (Graph.timeout): "
+                "draw a smaller graph, or collapse its composites"
+            ) from None
+        if done.returncode != 0:
+            raise DrawingError(f"dot could not draw the graph (it stopped with exit status {done.returncode})")
+        return done.stdout.decode(encoding) if encoding else done.stdout
+
+    def render(
+        self, filename: str | os.PathLike[str] | None = None, directory: str | os.PathLike[str] | None = None,
+        view: bool = False, cleanup: bool = False, format: str | None = None, **unsupported: Any,
+    ) -> str:  # fmt: skip
+        """Write the DOT source to ``filename`` (unless ``cleanup``) and the picture beside it, as graphviz
+        does (``graph.gv`` and ``graph.gv.svg``), but through :meth:`pipe`'s time limit and atomically."""
+        if view or unsupported:
+            raise TypeError(f"Graph.render does not support {', '.join(['view'] * view + list(unsupported))}")
+        source = Path(directory or self.directory or "") / (filename or self.filename)
+        fmt = format or self.format
+        picture = write_atomically(f"{source}.{fmt}", self.pipe(format=fmt))
+        if not cleanup:
+            write_atomically(source, self.source)
+        return str(picture)
+
+    def write(self, path: str | os.PathLike[str], format: str | None = None) -> Path:
+        """Write the picture to ``path`` atomically (``format`` defaults to its suffix; ``dot`` and ``gv``
+        write the DOT text, which needs no Graphviz). Returns the path."""
+        fmt = format or Path(path).suffix.lower().lstrip(".")
+        return write_atomically(path, self.source if fmt in ("dot", "gv") else self.pipe(format=fmt))
 
     def _repr_svg_(self) -> str | None:
         try:
@@ -83,7 +147,10 @@ class Graph(graphviz.Digraph):
             return None
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **_: Any) -> dict[str, str]:
-        svg = self._repr_svg_()
+        try:
+            svg = self._repr_svg_()
+        except DrawingError as error:  # in a notebook: the one line, not a traceback
+            return {"text/plain": str(error)}
         if svg is not None:
             return {"image/svg+xml": svg}
         return {"text/plain": f"{self.source}\n{INSTALL_HINT}", "text/html": self.html()}
@@ -94,32 +161,6 @@ class Graph(graphviz.Digraph):
         if svg is not None:
             return svg[svg.index("<svg") :]
         return f"<pre>{html.escape(self.source)}</pre><p>{html.escape(INSTALL_HINT)}</p>"
-
-
-def compact(x: Any, digits: int = 4) -> str:
-    """A number in at most ``digits`` significant digits: 0.25, 63, 1.5e-07 (a ``Value`` shows its data)."""
-    x = float(getattr(x, "data", x))
-    return f"{x + 0.0:.{digits}g}"  # + 0.0 turns -0.0 into 0.0
-
-
-def node_names(order: Iterable[Value]) -> dict[Value, str]:
-    """Each node's name: its label, else ``v`` and a count (``v3``); a constant is named by its number.
-
-    The count runs left to right in the drawing: by the length of the longest path from a leaf.
-    """
-    depth: dict[Value, int] = {}
-    for node in order:
-        depth[node] = max((depth[parent] + 1 for parent in node.parents), default=0)
-    unlabelled = sorted(
-        (node for node in depth if not node.label and not isinstance(node, Constant)), key=depth.__getitem__
-    )
-    names = {node: f"v{i}" for i, node in enumerate(unlabelled, start=1)}
-    return {node: node.label or names.get(node) or compact(node.data) for node in depth}
-
-
-def local_derivatives(node: Value) -> tuple[float, ...]:
-    """d node / d input for each of ``node``'s inputs, from its op's ``local`` rule on floats."""
-    return tuple(node.operation.local(*[parent.data for parent in node.parents], node.data))  # type: ignore[union-attr]
 
 
 def draw(
@@ -141,63 +182,98 @@ def draw(
     ``collapse`` names composites to draw as one node (``True``: all of them); ``digits`` is the
     number of significant digits. ``grads`` shows these gradients instead of each node's ``.grad``
     (a value missing from it shows ``grad ?``): the backward stepper uses it to draw a pass half done.
+    Labels, composite names and the title may hold any text: long ones are shortened, with the whole
+    text in a tooltip.
     """
     if not isinstance(root, Value):
         raise TypeError(f"draw needs a Value, not {type(root).__name__}")
+    if rankdir not in ("LR", "TB", "RL", "BT"):
+        raise ValueError(f"draw: rankdir must be LR, TB, RL or BT, not {rankdir!r}")
     order = topological_order(root)
-    names = node_names(order)
     index = {node: i for i, node in enumerate(order)}
     marked = set(highlight)
     shown = _Collapsed(order, collapse, _placement(order))
-    graph = Graph(
-        name="computational_graph",
-        graph_attr={"rankdir": rankdir, "fontname": FONT, "nodesep": "0.25", "ranksep": "0.35"},
-    )
-    graph.attr("node", fontname=FONT, fontsize="11")
-    graph.attr("edge", color="#6b7280", arrowsize="0.6", fontname=FONT, fontsize="9", fontcolor=LOCAL_COLOUR)
-    if title:
-        graph.attr(label=title, labelloc="t", fontsize="12")
-    boxes = _Boxes(graph)
-    edges: list[tuple[str, str, dict[str, str]]] = []
+    names = _names(order, shown)
+    boxes = _Boxes()
+    edges: list[str] = []
     for node in order:
         if shown.hidden(node):
             continue
         box = boxes.at(shown.outer_composite(node))
         name = f"n{index[node]}"
         if isinstance(node, Constant):
-            box.node(name, compact(node.data, digits), **STYLE["constant"])
+            box.append(_line(name, label=compact(node.data, digits), **STYLE["constant"]))
             continue
         grad = node.grad if grads is None else grads.get(node)
         style = STYLE["highlight" if node in marked else "leaf" if not node.parents else "value"]
-        box.node(name, _value_label(names[node], node, grad, show_grad, digits), **style)
+        full = tooltip(names[node], NAME_LIMIT)
+        label = _value_label(names[node], node, grad, show_grad, digits)
+        box.append(_line(name, label=label, **style, **({"tooltip": full} if full else {})))
         if not node.parents:
             continue
         collapsed = shown.collapsed_at(node)
         op_name = f"op{index[node]}"
-        symbol = collapsed.name if collapsed else node.operation.symbol  # type: ignore[union-attr]
         if collapsed:
-            box.node(op_name, symbol, **STYLE["composite"])
+            symbol, full = shortened(collapsed.name, NAME_LIMIT), tooltip(collapsed.name, NAME_LIMIT)
+            box.append(_line(op_name, label=symbol, **STYLE["composite"], **({"tooltip": full} if full else {})))
         else:
-            box.node(op_name, symbol, **STYLE["op"], width="0.3" if len(symbol) < 3 else "0.45")
-        edges.append((op_name, name, {}))
-        inputs = shown.inputs(node)
+            symbol = shortened(node.operation.symbol, NAME_LIMIT)  # type: ignore[union-attr]  # not a leaf
+            box.append(_line(op_name, label=symbol, **STYLE["op"], width="0.3" if len(symbol) < 3 else "0.45"))
+        edges.append(f"{op_name} -> {name}")
         locals_ = local_derivatives(node) if edge_derivatives and not collapsed else ()
-        for i, parent in enumerate(inputs):
-            label = compact(locals_[i], digits) if i < len(locals_) and not isinstance(parent, Constant) else ""
-            edges.append((f"n{index[parent]}", op_name, {"label": f" local {label} "} if label else {}))
-    boxes.close()
-    for tail, head, attrs in edges:
-        graph.edge(tail, head, **attrs)
-    return graph
+        roles = INPUT_ROLES.get(node.op, ()) if not collapsed else ()
+        for i, parent in enumerate(shown.inputs(node)):
+            words = [roles[i]] if i < len(roles) else []
+            if i < len(locals_) and not isinstance(parent, Constant):
+                words.append(f"local {compact(locals_[i], digits)}")
+            attrs = {"label": f" {', '.join(words)} ", "decorate": "true"} if words else {}
+            edges.append(f"n{index[parent]} -> {op_name}" + (f" {attribute_list(attrs)}" if attrs else ""))
+    layout = {"rankdir": rankdir, "fontname": FONT, "nodesep": "0.25", "ranksep": "0.35"} | BOUNDED_LAYOUT
+    head = [
+        "graph " + attribute_list(layout),
+        "node " + attribute_list({"fontname": FONT, "fontsize": "11", "fontcolor": DATA_COLOUR}),
+        "edge "
+        + attribute_list(
+            {"color": "#6b7280", "arrowsize": "0.6", "fontname": FONT, "fontsize": "9", "fontcolor": LOCAL_COLOUR}
+        ),
+    ]
+    if title:
+        full = tooltip(title, TITLE_LIMIT)
+        shown_title = {"label": shortened(title, TITLE_LIMIT), "labelloc": "t", "fontsize": "12"}
+        head.append("graph " + attribute_list(shown_title | ({"tooltip": full} if full else {})))
+    body = head + boxes.lines() + edges
+    return Graph(name="computational_graph", body=[f"\t{line}\n" for line in body])
+
+
+def _names(order: list[Value], shown: _Collapsed) -> dict[Value, str]:
+    """The names drawn: an unlabelled output of a collapsed composite takes the composite's name when no
+    other drawn composite has it (a neuron ``L1.n3``); the other unlabelled nodes drawn count v1, v2…"""
+    drawn = [node for node in order if not shown.hidden(node)]
+    boxes = [box.name for box in map(shown.collapsed_at, drawn) if box is not None]
+    outputs: dict[Value, str] = {}
+    for node in drawn:
+        box = shown.collapsed_at(node)
+        if box is not None and not node.label and boxes.count(box.name) == 1:
+            outputs[node] = box.name
+    return node_names(node for node in drawn if node not in outputs) | outputs
+
+
+def _line(name: str, **attributes: Any) -> str:
+    """A node statement: ``name [attribute="value" …]`` (``name`` is microdiff's own, e.g. ``n3``)."""
+    return f"{name} {attribute_list(attributes)}"
 
 
 def _value_label(name: str, node: Value, grad: Any, show_grad: bool, digits: int) -> str:
-    """A value's HTML-like label: "name = data", and below it the gradient (orange; a grey "?" if not known yet)."""
-    rows = f"<tr><td><b>{html.escape(name)}</b> = {compact(node.data, digits)}</td></tr>"
+    """A value's HTML-like label: "name = data", and below it the gradient (orange; a grey "?" if not known yet).
+
+    The spaces around "=" are non-breaking: SVG viewers drop a space at the start of a text element.
+    """
+    name, data = html_text(shortened(name, NAME_LIMIT)), html_text(compact(node.data, digits))
+    rows = f"<tr><td><b>{name}</b>&#160;=&#160;{data}</td></tr>"
     if show_grad:
-        text, colour = ("grad ?", "#9ca3af") if grad is None else (f"grad {compact(grad, digits)}", GRAD_COLOUR)
-        rows += f'<tr><td><font color="{colour}" point-size="10">{text}</font></td></tr>'
-    return f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">{rows}</table>>'
+        text, colour = ("grad ?", UNKNOWN_COLOUR) if grad is None else (f"grad {compact(grad, digits)}", GRAD_COLOUR)
+        rows += f'<tr><td><font color="{colour}" point-size="10">{html_text(text)}</font></td></tr>'
+    return html_label(f'<table border="0" cellborder="0" cellspacing="0" cellpadding="1">{rows}</table>')
 
 
 class _Collapsed:
@@ -216,7 +292,7 @@ class _Collapsed:
         self.output: dict[Composite, Value] = {}  # its last node in topological order is its output
         for node in order:
             outermost = None
-            for box in _chain(where[node]):
+            for box in boxes_around(where[node]):
                 if names is None or box.name in names:
                     outermost = box
             if outermost is not None:
@@ -267,7 +343,7 @@ def _placement(order: list[Value]) -> dict[Value, Composite | None]:
         if node.parents or node not in uses:
             where[node] = box_of.get(node)
             continue
-        chains = [_chain(box) for box in uses[node]]
+        chains = [boxes_around(box) for box in uses[node]]
         box = next((box for box in chains[0] if all(box in chain for chain in chains[1:])), None)
         while box is not None and id(node) in box.inputs:
             box = box.parent
@@ -275,35 +351,29 @@ def _placement(order: list[Value]) -> dict[Value, Composite | None]:
     return where
 
 
-def _chain(box: Composite | None) -> list[Composite]:
-    """A composite and the composites around it, innermost first."""
-    chain = []
-    while box is not None:
-        chain.append(box)
-        box = box.parent
-    return chain
-
-
 class _Boxes:
     """The labelled clusters (``subgraph cluster_*``) drawn around composites, nested like them."""
 
-    def __init__(self, graph: Graph) -> None:
-        self.graph = graph
-        self.clusters: dict[Composite, graphviz.Digraph] = {}
+    def __init__(self) -> None:
+        self.top: list[str] = []
+        self.clusters: dict[Composite, list[str]] = {}
 
-    def at(self, box: Composite | None) -> graphviz.Digraph:
+    def at(self, box: Composite | None) -> list[str]:
         """Where to put a node that sits inside ``box`` (the whole graph for ``None``)."""
         if box is None:
-            return self.graph
-        for outer in _chain(box):
+            return self.top
+        for outer in boxes_around(box):
             if outer not in self.clusters:
-                cluster = graphviz.Digraph(name=f"cluster_{len(self.clusters)}")
-                cluster.attr(label=outer.name, fontsize="11", fontname=FONT, margin="10", **STYLE["cluster"])
-                self.clusters[outer] = cluster
+                full = tooltip(outer.name, NAME_LIMIT)
+                attributes = {"label": shortened(outer.name, NAME_LIMIT), "fontsize": "11", "fontname": FONT}
+                attributes |= {"margin": "10", **STYLE["cluster"], **({"tooltip": full} if full else {})}
+                self.clusters[outer] = [f"graph {attribute_list(attributes)}"]
         return self.clusters[box]
 
-    def close(self) -> None:
-        """Put every cluster into the one around it, innermost first, and the outermost into the graph."""
-        for box in sorted(self.clusters, key=lambda b: len(_chain(b)), reverse=True):
-            outer = self.clusters[box.parent] if box.parent is not None else self.graph
-            outer.subgraph(self.clusters[box])
+    def lines(self) -> list[str]:
+        """The statements of the whole graph: each cluster inside the one around it, innermost first."""
+        numbers = {box: i for i, box in enumerate(self.clusters)}
+        for box in sorted(self.clusters, key=lambda b: len(boxes_around(b)), reverse=True):
+            outer = self.clusters[box.parent] if box.parent is not None else self.top
+            outer.extend([f"subgraph cluster_{numbers[box]} {{", *self.clusters[box], "}"])
+        return self.top

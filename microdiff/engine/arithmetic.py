@@ -21,15 +21,19 @@ Number = TypeVar("Number", bound="Arithmetic")
 
 
 class Arithmetic:
-    """Operators shared by ``Value`` and ``Dual``; subclasses provide ``_apply``, ``_node_with``, ``_lift``
-    and ``_real``. Comparisons (``<``, ``<=``, ``>``, ``>=``) compare the numbers and give a ``bool``."""
+    """Operators shared by ``Value`` and ``Dual``; subclasses provide ``_apply``, ``_lift`` and ``_real``.
+    Comparisons (``<``, ``<=``, ``>``, ``>=``) compare the numbers and give a ``bool``."""
 
     __slots__ = ()
 
     # What a subclass provides ------------------------------------------------------------------------
 
-    def _apply(self: Number, op: Op, other: Number | None = None) -> Number:
-        """The result of the fundamental ``op`` applied to ``self`` (and ``other``, for an op of two inputs)."""
+    def _apply(self: Number, op: Op, other: Number | None = None, out: Any = None) -> Number:
+        """The result of the fundamental ``op`` applied to ``self`` (and ``other``, for an op of two inputs).
+
+        ``out``, when given, is the result's value, taken as it is instead of computed: how a rule makes a
+        node whose value is a limit (the infinite slope of √x at 0) and that can still be differentiated.
+        """
         raise NotImplementedError
 
     def _lift(self: Number, x: Any) -> Number:
@@ -41,20 +45,21 @@ class Arithmetic:
         """The plain float this number stands for."""
         raise NotImplementedError
 
-    def _node_with(self: Number, op: Op, other: Number | None, out: Any) -> Number:
-        """The result of ``op`` on ``self`` (and ``other``) with its value ``out`` given, not computed: how a
-        rule makes a node whose value is a limit (the infinite slope of √x at 0) yet keeps its derivatives."""
-        raise NotImplementedError
-
     # Fundamental operations: one entry of the table each ----------------------------------------------
 
     def __add__(self: Number, other: Any) -> Number:
-        other = self._lift(other)
-        return NotImplemented if other is NotImplemented else self._apply(ADD, other)
+        if other.__class__ is not self.__class__:  # a plain number (or a constant): lift it first
+            other = self._lift(other)
+            if other is NotImplemented:
+                return NotImplemented
+        return self._apply(ADD, other)
 
     def __mul__(self: Number, other: Any) -> Number:
-        other = self._lift(other)
-        return NotImplemented if other is NotImplemented else self._apply(MUL, other)
+        if other.__class__ is not self.__class__:  # (checked inline: + and × are most of every graph)
+            other = self._lift(other)
+            if other is NotImplemented:
+                return NotImplemented
+        return self._apply(MUL, other)
 
     def __pow__(self: Number, exponent: Any) -> Number:
         """``self ** exponent``, the exponent a number or a node: d/db aᵇ = aᵇ·ln a."""

@@ -57,18 +57,16 @@ class Dual(Arithmetic):
         tag = f", tag={self.tag}" if self.tag else ""
         return f"Dual(primal={self.primal!r}, tangent={self.tangent!r}{tag})"
 
-    def _apply(self, op: Op, other: Dual | None = None) -> Dual:
+    def _apply(self, op: Op, other: Dual | None = None, out: Any = None) -> Dual:
         if other is not None and other.tag != self.tag:
             if other.tag > self.tag:  # the later perturbation is on the outside; self is constant there
-                return Dual(self, 0.0, other.tag)._apply(op, other)
+                return Dual(self, 0.0, other.tag)._apply(op, other, out)
             other = Dual(other, 0.0, self.tag)
-        primals = [self.primal] if other is None else [self.primal, other.primal]
-        return self._node_with(op, other, _evaluate(op, primals))
-
-    def _node_with(self, op: Op, other: Dual | None, out: Any) -> Dual:
-        """The dual number of ``op(self, other)`` whose primal is ``out``: its tangent by the chain rule."""
         inputs = (self,) if other is None else (self, other)
-        local = op.local(*[number.primal for number in inputs], out)
+        primals = [number.primal for number in inputs]
+        if out is None:
+            out = _evaluate(op, primals)
+        local = op.local(*primals, out)
         tangent: Any = 0.0
         for derivative, number in zip(local, inputs):
             # An input with tangent 0 (a constant) contributes nothing, so its local derivative is skipped

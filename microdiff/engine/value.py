@@ -76,7 +76,7 @@ class Value(Arithmetic):
     composite: Composite | None  # the composite (sigmoid, a neuron…) whose output this node is, if any
 
     def __init__(self, data: float | Real, label: Any = "") -> None:
-        if not isinstance(data, Real):  # Real admits int, float, bool, numpy's float32, Fraction…
+        if data.__class__ is not float and not isinstance(data, Real):  # Real: int, bool, float32, Fraction…
             raise TypeError(f"Value needs an int or a float, not {type(data).__name__}: {data!r}")
         try:
             self.data = float(data)
@@ -113,34 +113,31 @@ class Value(Arithmetic):
 
     # Building the graph -------------------------------------------------------------------------------
 
-    def _apply(self, op: Op, other: Value | None = None) -> Value:
-        if other is None:
-            data = op.forward(self.data)
-            if data - data != 0.0:  # ±inf or NaN: an overflow of finite inputs is refused
-                refuse_overflow(op, data, self.data)
-        else:
-            data = op.forward(self.data, other.data)
-            if data - data != 0.0:
-                refuse_overflow(op, data, self.data, other.data)
-        return self._node_with(op, other, data)
-
-    def _node_with(self, op: Op, other: Value | None, data: float) -> Value:
-        """The node ``op(self, other)`` with value ``data``, without computing it (see ``_pow_base_slope``)."""
-        out = Value.__new__(Value)  # skips __init__'s checks: data comes from an operation, so it is a float
-        out.data = data
-        out.grad = 0.0
+    def _apply(self, op: Op, other: Value | None = None, out: float | None = None) -> Value:
+        if out is None:  # the usual case: compute the value, refusing an overflow of finite inputs
+            if other is None:
+                out = op.forward(self.data)
+                if out - out != 0.0:  # ±inf or NaN
+                    refuse_overflow(op, out, self.data)
+            else:
+                out = op.forward(self.data, other.data)
+                if out - out != 0.0:
+                    refuse_overflow(op, out, self.data, other.data)
+        node = Value.__new__(Value)  # skips __init__'s checks: data comes from an operation, so it is a float
+        node.data = out
+        node.grad = 0.0
         if _recording.get():
-            out._op, out._first, out._second = op, self, other
+            node._op, node._first, node._second = op, self, other
         else:
-            out._op = out._first = out._second = None
-        out.label = ""
-        out.composite = None
-        return out
+            node._op = node._first = node._second = None
+        node.label = ""
+        node.composite = None
+        return node
 
     def _lift(self, x: Any) -> Any:
         if isinstance(x, Value):
             return x
-        if isinstance(x, Real):
+        if x.__class__ is float or isinstance(x, Real):  # (a float is checked first: the ABC check is slow)
             return Constant(x)
         return NotImplemented
 

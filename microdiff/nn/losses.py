@@ -2,25 +2,32 @@
 
 Every loss here is built from microdiff's fundamental operations, so ``loss.backward()`` needs no new
 derivative rule, and a drawn graph shows how the loss is made. Each takes a whole batch and returns the
-**mean** over its examples.
+**mean** over its examples, and each has the name and meaning of its ``torch.nn.functional`` namesake.
 
 Labels follow one convention throughout microdiff: a binary label is **-1 or +1**, the sign a score
-should have (:mod:`microdiff.datasets` makes them so); a class label is an index 0, 1, 2…
+should have (:mod:`microdiff.datasets` makes them so); a class label is an index 0, 1, 2… The binary
+cross-entropies take probabilities in [0, 1] as PyTorch does, and also a label -1 (meaning 0).
 
 Two losses meet an exponential, which overflows a float past e⁷⁰⁹. They stay exact for every finite
 score by never exponentiating a large positive number:
 
-* ``binary_cross_entropy`` uses softplus(s) = log(1 + eˢ), written s + log(1 + e⁻ˢ) when s > 0;
+* ``binary_cross_entropy_with_logits`` uses softplus(s) = log(1 + eˢ), written s + log(1 + e⁻ˢ) when s > 0;
 * ``cross_entropy`` and ``softmax`` subtract the largest logit first (the log-sum-exp trick), which
   changes nothing mathematically: log Σ eˡ = m + log Σ eˡ⁻ᵐ for any constant m.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from numbers import Integral, Real
 
 from microdiff.engine.composite import composite
-from microdiff.engine.value import Value
+from microdiff.engine.value import Constant, Value
+from microdiff.nn.checks import describe, number_in
+
+#: log p is cut off below at -100, as in PyTorch, so a probability of exactly 0 costs 100, not infinity.
+LOG_FLOOR = -100.0
 
 
 def mse_loss(predictions: Sequence[Value], targets: Sequence[float]) -> Value:
@@ -29,8 +36,8 @@ def mse_loss(predictions: Sequence[Value], targets: Sequence[float]) -> Value:
     >>> mse_loss([Value(1.0), Value(3.0)], [0.0, 1.0]).data
     2.5
     """
-    _check_batch(predictions, targets)
-    return _mean([(p - t) ** 2 for p, t in zip(predictions, targets)])
+    _scores("mse_loss", "predictions", predictions, targets)
+    return _mean([(p - t) ** 2 for p, t in zip(predictions, _numbers("mse_loss", targets))])
 
 
 def hinge_loss(scores: Sequence[Value], labels: Sequence[float]) -> Value:
@@ -42,8 +49,8 @@ def hinge_loss(scores: Sequence[Value], labels: Sequence[float]) -> Value:
     >>> hinge_loss([Value(2.0), Value(-0.5)], [1, 1]).data
     0.75
     """
-    _check_batch(scores, labels)
-    if any(y not in (-1, 1) for y in labels):
+    _scores("hinge_loss", "scores", scores, labels)
+    if any(y not in (-1, 1) for y in _numbers("hinge_loss", labels, "labels")):
         raise ValueError(f"hinge_loss needs labels -1 or +1, got {sorted(set(labels))}")
     return _mean([(1 - y * s).relu() for s, y in zip(scores, labels)])
 
@@ -59,25 +66,47 @@ def softplus(s: Value) -> Value:
     return (1 + s.exp()).log()
 
 
-def binary_cross_entropy(scores: Sequence[Value], targets: Sequence[float]) -> Value:
-    """Binary cross-entropy from scores (logits): the mean of −log P(target), with P(positive) = sigmoid(s).
+def binary_cross_entropy(probabilities: Sequence[Value], targets: Sequence[float]) -> Value:
+    """Binary cross-entropy from probabilities: the mean of −t·log p − (1 − t)·log(1 − p).
 
-    ``targets`` are labels ±1, or probabilities in [0, 1] (a label -1 counts as probability 0). With
-    probability t of the positive class the loss per example is
+    ``probabilities`` are each example's P(positive), in [0, 1] (a sigmoid's output); ``targets`` are
+    probabilities in [0, 1] or labels ±1 (-1 counts as 0). As in PyTorch each log is cut off at
+    −100, so a confident mistake costs at most 100. Given scores rather than probabilities, use
+    :func:`binary_cross_entropy_with_logits`: it is the same loss, exact where σ(s) rounds to 0 or 1.
+
+    >>> round(binary_cross_entropy([Value(0.5)], [1]).data, 6)  # log 2
+    0.693147
+    """
+    _scores("binary_cross_entropy", "probabilities", probabilities, targets)
+    for i, p in enumerate(probabilities):
+        if not 0.0 <= p.data <= 1.0:
+            raise ValueError(f"binary_cross_entropy: probabilities[{i}] must be in [0, 1], got {p.data!r}")
+    ts = _binary_targets("binary_cross_entropy", targets)
+    return _mean(
+        [
+            -(t * _log(p) + (1.0 - t) * _log(1.0 - p)) if 0.0 < t < 1.0 else -_log(p if t else 1.0 - p)
+            for p, t in zip(probabilities, ts)
+        ]
+    )
+
+
+def binary_cross_entropy_with_logits(scores: Sequence[Value], targets: Sequence[float]) -> Value:
+    """Binary cross-entropy from scores (logits): the mean of −log P(target), with P(positive) = σ(s).
+
+    ``targets`` are probabilities in [0, 1] or labels ±1 (-1 counts as 0). With probability t of the
+    positive class the loss per example is
 
         −t·log σ(s) − (1 − t)·log(1 − σ(s)) = softplus(s) − t·s,
 
     whose derivative is σ(s) − t. Written with :func:`softplus` it is exact for every finite score:
     a score of ±1000 gives a finite loss (0 or 1000) and gradient (0 or ±1).
 
-    >>> round(binary_cross_entropy([Value(0.0)], [1]).data, 6)  # log 2
+    >>> round(binary_cross_entropy_with_logits([Value(0.0)], [1]).data, 6)  # log 2
     0.693147
     """
-    _check_batch(scores, targets)
-    probabilities = [0.0 if t == -1 else float(t) for t in targets]
-    if any(not 0.0 <= t <= 1.0 for t in probabilities):
-        raise ValueError(f"binary_cross_entropy needs labels ±1 or probabilities in [0, 1], got {list(targets)}")
-    return _mean([softplus(s) - t * s for s, t in zip(scores, probabilities)])
+    _scores("binary_cross_entropy_with_logits", "scores", scores, targets)
+    ts = _binary_targets("binary_cross_entropy_with_logits", targets)
+    return _mean([softplus(s) - t * s if t else softplus(s) for s, t in zip(scores, ts)])
 
 
 @composite("logsumexp")
@@ -87,31 +116,50 @@ def logsumexp(logits: Sequence[Value]) -> Value:
     Its derivative with respect to each logit is that logit's softmax probability.
     """
     m = max(logit.data for logit in logits)
-    return m + _sum([(logit - m).exp() for logit in logits]).log()
+    shift = Constant(-m)
+    return _sum([(logit + shift).exp() for logit in logits]).log() + m
 
 
-def cross_entropy(logits: Sequence[Sequence[Value]], targets: Sequence[int]) -> Value:
-    """Cross-entropy over classes: the mean of −log softmax(logits)[target] = logsumexp(logits) − logit[target].
+def cross_entropy(
+    logits: Sequence[Sequence[Value]],
+    targets: Sequence[int] | Sequence[Sequence[float]],
+    label_smoothing: float = 0.0,
+) -> Value:
+    """Cross-entropy over C classes: the mean of −Σₖ qₖ·log softmax(logits)ₖ = logsumexp(logits) − Σₖ qₖ·lₖ.
 
-    ``logits`` holds one list of scores per example (one score per class); ``targets`` the class index
-    of each. The derivative with respect to logit k is softmax(logits)[k] − [k = target].
+    ``logits`` holds one list of C scores per example. ``targets`` holds, per example, either the class
+    index (then q is 1 at that class and 0 elsewhere: the loss is logsumexp − l_target) or a list of C
+    probabilities q summing to 1. With ``label_smoothing`` ε the target becomes (1 − ε)·q + ε/C, a
+    little belief in every class. The derivative with respect to logit k is softmax(logits)ₖ − qₖ.
 
     >>> round(cross_entropy([[Value(1.0), Value(2.0), Value(3.0)]], [2]).data, 6)
     0.407606
     """
-    _check_batch(logits, targets)
-    for row, target in zip(logits, targets):
-        if not 0 <= target < len(row):
-            raise ValueError(f"cross_entropy: class {target} is out of range for {len(row)} logits")
-    return _mean([logsumexp(row) - row[target] for row, target in zip(logits, targets)])
+    _check_batch("cross_entropy", logits, targets)
+    epsilon = number_in("cross_entropy", "label_smoothing", label_smoothing, 0.0, 1.0)
+    terms = []
+    for i, (row, target) in enumerate(zip(logits, targets)):
+        if isinstance(row, (str, bytes)) or not isinstance(row, Sequence) or not row:
+            raise TypeError(f"cross_entropy: logits[{i}] must be a list of Values (one per class), got {describe(row)}")
+        q = _class_target(i, target, len(row))
+        if epsilon:
+            q = {k: (1.0 - epsilon) * q.get(k, 0.0) + epsilon / len(row) for k in range(len(row))}
+        picked = [row[k] if weight == 1.0 else weight * row[k] for k, weight in q.items() if weight]
+        terms.append(logsumexp(row) - _sum(picked) if picked else logsumexp(row))
+    return _mean(terms)
 
 
 def softmax(logits: Sequence[Value]) -> list[Value]:
     """Probabilities from scores: eˡᵏ / Σ eˡ, with the largest logit subtracted first so no eˡ overflows."""
-    m = max(logit.data for logit in logits)
-    exps = [(logit - m).exp() for logit in logits]
+    shift = Constant(-max(logit.data for logit in logits))
+    exps = [(logit + shift).exp() for logit in logits]
     total = _sum(exps).reciprocal()
     return [e * total for e in exps]
+
+
+def _log(p: Value) -> Value:
+    """log p, cut off at LOG_FLOOR (a constant, so no gradient there), as PyTorch's binary cross-entropy."""
+    return p.log() if p.data > math.exp(LOG_FLOOR) else Constant(LOG_FLOOR)
 
 
 def _sum(terms: Sequence[Value]) -> Value:
@@ -125,8 +173,51 @@ def _mean(terms: Sequence[Value]) -> Value:
     return _sum(terms) * (1.0 / len(terms))
 
 
-def _check_batch(outputs: Sequence[object], targets: Sequence[object]) -> None:
+def _class_target(i: int, target: object, classes: int) -> dict[int, float]:
+    """Example ``i``'s target as {class: probability}: a class index, or a list of ``classes`` probabilities."""
+    if isinstance(target, Integral) and not isinstance(target, bool):
+        if not 0 <= int(target) < classes:
+            raise ValueError(f"cross_entropy: class {target} is out of range for {classes} logits (targets[{i}])")
+        return {int(target): 1.0}
+    if isinstance(target, Sequence) and not isinstance(target, (str, bytes)) and len(target) == classes:
+        q = _numbers("cross_entropy", target, f"targets[{i}]")
+        if all(0.0 <= x <= 1.0 for x in q) and math.isclose(sum(q), 1.0, abs_tol=1e-6):
+            return {k: x for k, x in enumerate(q) if x}
+        raise ValueError(f"cross_entropy: targets[{i}] must be probabilities in [0, 1] summing to 1, got {list(q)}")
+    raise TypeError(
+        f"cross_entropy: targets[{i}] must be a class index (an int in [0, {classes})) or a list of {classes} "
+        f"probabilities, got {describe(target)}"
+    )
+
+
+def _binary_targets(who: str, targets: Sequence[object]) -> list[float]:
+    ts = [0.0 if t == -1 else t for t in _numbers(who, targets)]
+    if any(not 0.0 <= t <= 1.0 for t in ts):
+        raise ValueError(f"{who} needs labels ±1 or probabilities in [0, 1], got {list(targets)}")
+    return ts
+
+
+def _numbers(who: str, values: Sequence[object], name: str = "targets") -> list[float]:
+    """Check that ``values`` are plain numbers (one per example) and return them as floats."""
+    for i, value in enumerate(values):
+        if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(float(value)):
+            raise TypeError(f"{who}: {name} must be finite numbers, one per example; {name}[{i}] is {describe(value)}")
+    return [float(value) for value in values]  # type: ignore[arg-type]
+
+
+def _scores(who: str, name: str, outputs: Sequence[object], targets: Sequence[object]) -> None:
+    """Check the batch, and that each output is one ``Value`` (a model's single output, not its list)."""
+    _check_batch(who, outputs, targets)
+    for i, output in enumerate(outputs):
+        if not isinstance(output, Value):
+            raise TypeError(f"{who}: {name} must be one Value per example; {name}[{i}] is {describe(output)}")
+
+
+def _check_batch(who: str, outputs: Sequence[object], targets: Sequence[object]) -> None:
+    for name, batch in (("outputs", outputs), ("targets", targets)):
+        if isinstance(batch, (str, bytes)) or not isinstance(batch, Sequence):
+            raise TypeError(f"{who}: {name} must be a list with one entry per example, got {describe(batch)}")
     if len(outputs) != len(targets):
-        raise ValueError(f"a loss needs one target per output: got {len(outputs)} outputs and {len(targets)} targets")
+        raise ValueError(f"{who} needs one target per output: got {len(outputs)} outputs and {len(targets)} targets")
     if not outputs:
-        raise ValueError("a loss needs at least one example, got an empty batch")
+        raise ValueError(f"{who} needs at least one example, got an empty batch")

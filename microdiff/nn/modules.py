@@ -17,15 +17,16 @@ in :mod:`microdiff.nn.optim`; import them all from :mod:`microdiff.nn`.
 
 from __future__ import annotations
 
-import json
-import math
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from numbers import Real
 from pathlib import Path
 from typing import Any, Literal
 
 from microdiff.engine.composite import mark_composite
 from microdiff.engine.value import Constant, Value
+from microdiff.nn import saving
+from microdiff.nn.checks import describe, finite_float, positive_int
 
 Activation = Literal["relu", "tanh", "sigmoid", "linear"]
 Seed = int | random.Random
@@ -39,14 +40,11 @@ ACTIVATIONS: dict[str, Callable[[Value], Value]] = {
     "linear": lambda total: total,
 }
 
-#: Saved parameter files say what they are, so that loading can refuse anything else.
-FILE_FORMAT = "microdiff.nn parameters"
-
 
 class Module:
-    """Anything with parameters: gives them out, clears their gradients, saves and loads them."""
+    """Anything with parameters: gives them out by name, clears their gradients, saves and loads them."""
 
-    def __call__(self, x: Inputs) -> Any:
+    def __call__(self, x: Any) -> Any:
         """The module's output for one example's inputs ``x`` (a ``Value`` for a neuron, else a list)."""
         raise NotImplementedError
 
@@ -60,6 +58,9 @@ class Module:
         training explorer show the same names."""
         return []
 
+    def rename(self, name: str) -> None:
+        """Put ``name`` in front of every parameter's name (a container calls this on its parts)."""
+
     def shape(self) -> list[int]:
         """The sizes that decide how many parameters there are (an MLP's layer sizes)."""
         return [len(self.parameters())]
@@ -69,60 +70,65 @@ class Module:
         for p in self.parameters():
             p.grad = 0.0
 
+    def state_dict(self) -> dict[str, float]:
+        """Every parameter's value by name, as ``torch.nn.Module.state_dict`` (plain floats, a copy).
+
+        >>> Neuron(2).state_dict()
+        {'w0': 0.6888437030500962, 'w1': 0.515908805880605, 'b': 0.0}
+        """
+        return {name: p.data for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, float]) -> None:
+        """Set the parameters from ``state`` (as :meth:`state_dict` gives): the same names, finite numbers.
+
+        Everything is checked before anything changes: missing or unexpected names, or a value that is
+        not a finite number, raise ``ValueError`` and leave the module as it was.
+        """
+        who = f"{type(self).__name__}.load_state_dict"
+        named = self.named_parameters()
+        mine = [name for name, _ in named]
+        missing = [name for name in mine if name not in state]
+        unexpected = [name for name in state if name not in set(mine)]
+        if missing or unexpected:
+            raise ValueError(f"{who}: state does not match: missing {missing[:5]}, unexpected {unexpected[:5]}")
+        values = [finite_float(f"{who}: state[{name!r}]", state[name]) for name in mine]
+        for (_, p), value in zip(named, values):
+            p.data = value
+
     def save(self, path: str | Path) -> None:
-        """Write the parameters to a JSON file, with the model's kind and shape so a mismatch shows on loading."""
-        values = [p.data for p in self.parameters()]
-        if not all(math.isfinite(v) for v in values):
-            raise ValueError(f"cannot save {type(self).__name__}: some parameters are not finite (training diverged?)")
-        record = {"format": FILE_FORMAT, "model": type(self).__name__, "shape": self.shape(), "parameters": values}
-        Path(path).write_text(json.dumps(record) + "\n")
+        """Write the parameters to a JSON file, atomically (a failure never destroys the file that was
+        there), with the model's kind and shape so that a mismatch shows on loading."""
+        saving.save(self, path)
 
     def load(self, path: str | Path) -> None:
         """Read parameters written by :meth:`save`.
 
-        Everything is checked before anything is changed: a file that is not valid JSON, not a microdiff
-        parameter file, or made for another kind or shape of model raises ``ValueError`` and leaves this
-        model as it was.
+        Everything is checked before anything is changed: a file that is not UTF-8 JSON, not a microdiff
+        parameter file, made for another kind or shape of model, or holding anything but finite numbers
+        raises ``ValueError`` naming the file, what is wrong and where, and leaves this model as it was.
         """
-        try:
-            record = json.loads(Path(path).read_text())
-        except json.JSONDecodeError as error:
-            raise ValueError(f"{path}: not a parameter file, the JSON is corrupt ({error})") from None
-        if not isinstance(record, dict) or record.get("format") != FILE_FORMAT:
-            raise ValueError(f'{path}: not a microdiff parameter file (no "format": {FILE_FORMAT!r})')
-        mine, theirs = (type(self).__name__, self.shape()), (record.get("model"), record.get("shape"))
-        if theirs != mine:
-            raise ValueError(
-                f"{path}: holds parameters for {theirs[0]} of shape {theirs[1]}, "
-                f"but this model is {mine[0]} of shape {mine[1]}"
-            )
-        params, values = self.parameters(), record.get("parameters")
-        if not isinstance(values, list) or len(values) != len(params):
-            count = len(values) if isinstance(values, list) else "no list of"
-            raise ValueError(f"{path}: holds {count} parameters, this model has {len(params)}")
-        bad = [v for v in values if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)]
-        if bad:
-            raise ValueError(f"{path}: parameters must be finite numbers, found {bad[0]!r}")
-        for p, v in zip(params, values):
-            p.data = float(v)
+        values = saving.read(self, path)
+        for p, value in zip(self.parameters(), values):
+            p.data = value
 
 
 class Neuron(Module):
     """act(w·x + b): ``nin`` weights and a bias, then an activation ("relu", "tanh", "sigmoid", "linear").
 
-    Weights start uniform in [-1, 1] (micrograd's choice, which suits networks this small) and the bias
-    at 0. ``seed`` is an int, or a ``random.Random`` shared by a whole network.
+    Weights start uniform in [-scale, scale], by default [-1, 1] (micrograd's choice, which suits networks
+    this small), and the bias at 0. ``seed`` is an int, or a ``random.Random`` shared by a whole network.
     Each call's operations are marked as one composite named after the neuron (``L1.n3`` in a network,
     "neuron" alone), so a drawing shows one box per neuron; its inputs stay outside the box, and its
     weights and bias (leaves shared by every call, so marked with none) are drawn inside it, the box
     that holds all their uses.
     """
 
-    def __init__(self, nin: int, activation: Activation = "relu", seed: Seed = 0) -> None:
+    def __init__(self, nin: int, activation: Activation = "relu", seed: Seed = 0, scale: float = 1.0) -> None:
+        positive_int("Neuron", "nin", nin)
         if activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}: choose one of {', '.join(ACTIVATIONS)}")
         rng = _random(seed)
-        self.w = [Value(rng.uniform(-1.0, 1.0)) for _ in range(nin)]
+        self.w = [Value(rng.uniform(-scale, scale)) for _ in range(nin)]
         self.b = Value(0.0)
         self.activation = activation
         self.name = ""
@@ -161,9 +167,13 @@ class Neuron(Module):
 class Layer(Module):
     """``nout`` neurons reading the same ``nin`` inputs; its output is the list of their outputs."""
 
-    def __init__(self, nin: int, nout: int, activation: Activation = "relu", seed: Seed = 0) -> None:
+    def __init__(
+        self, nin: int, nout: int, activation: Activation = "relu", seed: Seed = 0, scale: float = 1.0
+    ) -> None:
+        positive_int(type(self).__name__, "nin", nin)
+        positive_int(type(self).__name__, "nout", nout)
         rng = _random(seed)
-        self.neurons = [Neuron(nin, activation, rng) for _ in range(nout)]
+        self.neurons = [Neuron(nin, activation, rng, scale) for _ in range(nout)]
         self.nin = nin
         self.name = ""
         self.rename("")
@@ -203,17 +213,26 @@ class MLP(Module):
     """
 
     def __init__(self, nin: int, nouts: Sequence[int], activation: Activation = "relu", seed: Seed = 0) -> None:
-        if not nouts:
-            raise ValueError("MLP needs at least one layer size in nouts, e.g. MLP(2, [16, 16, 1])")
+        positive_int("MLP", "nin", nin)
+        if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
+            raise ValueError(f"MLP needs a list of layer sizes in nouts, e.g. MLP(2, [16, 16, 1]); got {nouts!r}")
+        for i, size in enumerate(nouts):
+            positive_int("MLP", f"nouts[{i}]", size)
         rng = _random(seed)
         sizes = [nin, *nouts]
         last = len(nouts) - 1
         self.layers = [
             Layer(sizes[i], sizes[i + 1], "linear" if i == last else activation, rng) for i in range(len(nouts))
         ]
-        for i, layer in enumerate(self.layers):
-            layer.rename(f"L{i + 1}")  # layers count from 1: the inputs x0, x1… are layer 0
         self.activation = activation
+        self.rename("")
+
+    def rename(self, name: str) -> None:
+        """Name the layers ``L1``, ``L2``… (after ``name.`` when given): layers count from 1, because the
+        inputs x0, x1… are layer 0."""
+        prefix = f"{name}." if name else ""
+        for i, layer in enumerate(self.layers):
+            layer.rename(f"{prefix}L{i + 1}")
 
     def __call__(self, x: Inputs) -> list[Value]:
         out = _as_nodes(x, self.layers[0].nin, "MLP")
@@ -237,7 +256,17 @@ def _random(seed: Seed) -> random.Random:
 
 
 def _as_nodes(x: Inputs, expected: int, who: str) -> list[Value]:
-    """Check the input length and turn plain numbers into constants, once, so neurons share them."""
+    """Check the inputs and turn plain numbers into constants, once, so that neurons share them."""
+    if isinstance(x, (str, bytes)) or not isinstance(x, Sequence):
+        raise TypeError(f"{who} expects a list of {expected} numbers or Values, got {describe(x)}")
     if len(x) != expected:
         raise ValueError(f"{who} expects {expected} inputs, got {len(x)}")
-    return [xi if isinstance(xi, Value) else Constant(xi) for xi in x]
+    nodes = []
+    for i, xi in enumerate(x):
+        if isinstance(xi, Value):
+            nodes.append(xi)
+        elif isinstance(xi, Real) and not isinstance(xi, bool):
+            nodes.append(Constant(xi))
+        else:
+            raise TypeError(f"{who}: input {i} must be a number or a Value, got {describe(xi)}")
+    return nodes

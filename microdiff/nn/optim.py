@@ -1,23 +1,59 @@
-"""Optimizers: how a parameter moves once ``backward()`` has filled in its gradient."""
+"""Optimizers: how a parameter moves once ``backward()`` has filled in its gradient.
+
+Each one follows ``torch.optim``'s update formulas and defaults exactly (a test replays many random
+steps against PyTorch), written for one number at a time so every line can be read as math. An update
+writes ``p.data`` in place and builds no graph. ``lr`` is a plain attribute, so a schedule
+(:mod:`microdiff.nn.schedules`) can change it between steps.
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 from microdiff.engine.value import Value
+from microdiff.nn.checks import describe, number_in
+
+#: The largest learning rate the optimizers accept: anything bigger is a typo, not a step size.
+MAX_LR = 1e6
 
 
-class SGD:
-    """Stochastic gradient descent, with optional momentum and weight decay.
+class Optimizer:
+    """What every optimizer shares: its parameters, a learning rate, ``zero_grad`` and the gradients as floats."""
 
-    Each ``step()`` moves every parameter p downhill, against its gradient:
+    def __init__(self, params: Iterable[Value], lr: float) -> None:
+        who = type(self).__name__
+        self.params = list(params)
+        if not self.params:
+            raise ValueError(f"{who}: params is empty; pass model.parameters()")
+        for i, p in enumerate(self.params):
+            if not isinstance(p, Value):
+                raise TypeError(f"{who}: params[{i}] must be a Value, got {describe(p)}")
+        self.lr = number_in(who, "lr", lr, 0.0, MAX_LR)
 
-        g = p.grad + weight_decay · p        (weight decay: the gradient of ½·weight_decay·p², an L2 penalty)
-        v = momentum · v + g                  (velocity: a running sum of past steps; v = g when momentum = 0)
-        p = p − lr · v
+    def step(self) -> None:
+        """Move every parameter once, using the gradients ``backward()`` left in ``p.grad``."""
+        raise NotImplementedError
 
-    ``lr`` is a plain attribute, so a schedule can change it between steps. The update writes ``p.data``
-    in place and builds no graph.
+    def zero_grad(self) -> None:
+        """Set every parameter's gradient to 0: ``backward()`` adds to a leaf's gradient, never resets it."""
+        for p in self.params:
+            p.grad = 0.0
+
+    def _grads(self) -> list[float]:
+        """Each parameter's gradient as a float (after ``backward(create_graph=True)`` it is a Value)."""
+        return [p.grad.data if isinstance(p.grad, Value) else p.grad for p in self.params]
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with momentum, dampening, Nesterov momentum and weight decay.
+
+    Each ``step()`` moves every parameter p against its gradient, as ``torch.optim.SGD``:
+
+        g = p.grad + weight_decay · p              (weight decay: the gradient of ½·weight_decay·p², an L2 penalty)
+        b = g at the first step, then momentum · b + (1 − dampening) · g      (only when momentum > 0)
+        g = b, or g + momentum · b with nesterov   (look one step ahead along the velocity)
+        p = p − lr · g
 
     >>> w = Value(3.0)
     >>> (w * w).backward()           # d(w²)/dw = 6
@@ -26,23 +62,119 @@ class SGD:
     2.4
     """
 
-    def __init__(self, params: Iterable[Value], lr: float, momentum: float = 0.0, weight_decay: float = 0.0) -> None:
-        self.params = list(params)
-        self.lr = lr
-        self.momentum = momentum
-        self.weight_decay = weight_decay
-        self.velocity = [0.0] * len(self.params)
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+    ) -> None:
+        super().__init__(params, lr)
+        self.momentum = number_in("SGD", "momentum", momentum, 0.0, 1.0)
+        self.dampening = number_in("SGD", "dampening", dampening, 0.0, 1.0)
+        self.weight_decay = number_in("SGD", "weight_decay", weight_decay, 0.0, MAX_LR)
+        if nesterov and (self.momentum == 0.0 or self.dampening != 0.0):
+            raise ValueError("SGD: nesterov needs momentum > 0 and dampening = 0")
+        self.nesterov = bool(nesterov)
+        self.velocity: list[float | None] = [None] * len(self.params)
 
     def step(self) -> None:
-        """Move every parameter by −lr × (its gradient, plus weight decay and momentum)."""
-        for i, p in enumerate(self.params):
-            grad = p.grad.data if isinstance(p.grad, Value) else p.grad  # after backward(create_graph=True)
-            g = grad + self.weight_decay * p.data
-            v = self.momentum * self.velocity[i] + g
-            self.velocity[i] = v
-            p.data -= self.lr * v
+        for i, (p, grad) in enumerate(zip(self.params, self._grads())):
+            g = grad + self.weight_decay * p.data if self.weight_decay else grad
+            if self.momentum:
+                b = self.velocity[i]
+                b = g if b is None else self.momentum * b + (1.0 - self.dampening) * g
+                self.velocity[i] = b
+                g = g + self.momentum * b if self.nesterov else b
+            p.data -= self.lr * g
 
-    def zero_grad(self) -> None:
-        """Set every parameter's gradient to 0: ``backward()`` adds to a leaf's gradient, never resets it."""
-        for p in self.params:
-            p.grad = 0.0
+
+class Adam(Optimizer):
+    """Adam: a step along a running mean of the gradient, scaled by a running mean of its square.
+
+    With β₁, β₂ = ``betas`` and t the number of steps taken, each ``step()`` does, as ``torch.optim.Adam``:
+
+        g = p.grad + weight_decay · p
+        m = β₁·m + (1 − β₁)·g                      (momentum: the gradient's running mean)
+        v = β₂·v + (1 − β₂)·g²                     (the running mean of its square)
+        p = p − lr/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + eps)
+
+    Dividing by √v gives every parameter a step of about ``lr`` whatever its gradient's scale; the
+    factors 1 − βᵗ undo the bias of means that start at 0. With ``amsgrad`` the largest v seen so far
+    is used instead of v, so a step never grows when gradients shrink.
+
+    >>> w = Value(3.0)
+    >>> (w * w).backward()
+    >>> Adam([w], lr=0.1).step()      # the first step is ±lr, whatever the gradient
+    >>> round(w.data, 6)
+    2.9
+    """
+
+    decoupled = False  # AdamW decays the weights apart from the gradient
+    default_weight_decay = 0.0  # what weight_decay=None means: 0 for Adam, 0.01 for AdamW (PyTorch's defaults)
+
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float | None = None,
+        amsgrad: bool = False,
+    ) -> None:
+        super().__init__(params, lr)
+        who = type(self).__name__
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"{who}: betas must be a pair (beta1, beta2), got {describe(betas)}")
+        self.betas = (_beta(who, "betas[0]", betas[0]), _beta(who, "betas[1]", betas[1]))
+        self.eps = number_in(who, "eps", eps, 0.0, 1.0)
+        decay = self.default_weight_decay if weight_decay is None else weight_decay
+        self.weight_decay = number_in(who, "weight_decay", decay, 0.0, MAX_LR)
+        self.amsgrad = bool(amsgrad)
+        self.steps = 0
+        self.m = [0.0] * len(self.params)
+        self.v = [0.0] * len(self.params)
+        self.v_max = [0.0] * len(self.params)
+
+    def step(self) -> None:
+        beta1, beta2 = self.betas
+        self.steps += 1
+        step_size = self.lr / (1.0 - beta1**self.steps)
+        root_correction = math.sqrt(1.0 - beta2**self.steps)
+        for i, (p, g) in enumerate(zip(self.params, self._grads())):
+            if self.weight_decay and self.decoupled:
+                p.data *= 1.0 - self.lr * self.weight_decay
+            elif self.weight_decay:
+                g = g + self.weight_decay * p.data
+            self.m[i] = _lerp(self.m[i], g, 1.0 - beta1)
+            self.v[i] = beta2 * self.v[i] + (1.0 - beta2) * g * g
+            v = self.v[i]
+            if self.amsgrad:
+                v = self.v_max[i] = max(self.v_max[i], v)
+            p.data -= step_size * (self.m[i] / (math.sqrt(v) / root_correction + self.eps))
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay, as ``torch.optim.AdamW``: before the Adam step each parameter
+    shrinks, p = p·(1 − lr·weight_decay), instead of weight decay entering the gradient (where Adam's
+    scaling would undo it). Its default ``weight_decay`` is 0.01."""
+
+    decoupled = True
+    default_weight_decay = 1e-2
+
+
+def _lerp(start: float, end: float, weight: float) -> float:
+    """start + weight·(end − start), computed as ``torch.lerp`` does (so the steps agree to the last bit)."""
+    if weight < 0.5:
+        return start + weight * (end - start)
+    return end - (end - start) * (1.0 - weight)
+
+
+def _beta(who: str, name: str, value: object) -> float:
+    """A decay rate for a running mean: a number in [0, 1) (at 1 the mean would never move)."""
+    beta = number_in(who, name, value, 0.0, 1.0)
+    if beta == 1.0:
+        raise ValueError(f"{who}: {name} must be in [0, 1), got {value!r}")
+    return beta

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from microdiff.engine.value import Value, no_grad
+from microdiff.nn.checks import positive_int
 from microdiff.nn.losses import hinge_loss
 from microdiff.nn.modules import Inputs
-from microdiff.nn.optim import SGD
+from microdiff.nn.optim import Optimizer
 
 #: A loss takes the batch's outputs and labels and returns one Value (see :mod:`microdiff.nn.losses`).
 Loss = Callable[[Any, Sequence[Any]], Value]
@@ -35,7 +36,7 @@ def train(
     model: Model,
     inputs: Sequence[Inputs],
     labels: Sequence[Any],
-    optimizer: SGD,
+    optimizer: Optimizer,
     steps: int,
     loss: Loss = hinge_loss,
     schedule: Callable[[int], float] | None = None,
@@ -49,6 +50,11 @@ def train(
     list of logits per example (labels are class indices). ``schedule(step)``, when given, sets the
     learning rate before each step (steps count from 1). ``on_step`` is called after each update.
     """
+    if len(inputs) != len(labels):
+        raise ValueError(f"train needs one label per input: got {len(inputs)} inputs and {len(labels)} labels")
+    if not inputs:
+        raise ValueError("train needs at least one example: inputs and labels are empty")
+    positive_int("train", "steps", steps)
     records = []
     for step in range(1, steps + 1):
         if schedule is not None:
