@@ -29,6 +29,7 @@ Gradients of float backward passes follow IEEE arithmetic instead: a slope may b
 
 from __future__ import annotations
 
+import inspect
 import math
 import operator
 from collections.abc import Callable
@@ -45,8 +46,19 @@ class Op:
     forward: Callable[..., float]
     local: Callable[..., tuple[Any, ...]]
 
+    @property
+    def arity(self) -> int:
+        """How many inputs the operation takes (one or two): its local rule takes them and the output."""
+        return required_arguments(self.local) - 1
+
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
+
+
+def required_arguments(function: Callable[..., Any]) -> int:
+    """How many positional arguments ``function`` must be given."""
+    parameters = inspect.signature(function).parameters.values()
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty for p in parameters)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -26,14 +26,13 @@ accept any of them.
 
 from __future__ import annotations
 
-import inspect
 import math
 from collections.abc import Callable
 from numbers import Real
 from typing import Any
 
 from microdiff.engine.arithmetic import Arithmetic
-from microdiff.engine.ops import BUILT_IN, OPS, Op, refuse_overflow
+from microdiff.engine.ops import BUILT_IN, OPS, Op, refuse_overflow, required_arguments
 
 
 def primitive(
@@ -81,10 +80,9 @@ def primitive(
 
 def _arity(function: Callable[..., Any], what: str) -> int:
     try:
-        parameters = inspect.signature(function).parameters.values()
+        return required_arguments(function)
     except (TypeError, ValueError):
         raise TypeError(f"primitive: {what} must be a function, not {function!r}") from None
-    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty for p in parameters)
 
 
 def _float(x: Any, name: str) -> float:
