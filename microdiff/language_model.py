@@ -175,6 +175,8 @@ def train(
     optimizer = Adam(model.parameters(), lr=lr)
     schedule = CosineAnnealingLR(optimizer, T_max=steps, eta_min=final_lr)
     batches = Minibatches(inputs, targets, batch_size, seed=seed, drop_last=True)
+    if not len(batches):
+        raise ValueError(f"language_model.train: {len(inputs)} examples make no full batch of {batch_size}")
     losses: list[float] = []
     while len(losses) < steps:
         for batch_inputs, batch_targets in batches:

@@ -32,6 +32,7 @@ FIXED = [
     "]; evil [label=pwn",
     "tab\there, new\nline",
     f"<svg onload={RUN}>",
+    "000000\U00051280\U00100f39\U0010c6ec\xa0",  # cut to 11 UTF-16 units, half a pair crashed Chromium (hypothesis)
 ]
 EXAMPLES, STRINGS = 3, 18
 POINTS = [(-1.0, -0.5), (-0.8, 0.3), (-0.2, -1.0), (0.9, 0.4), (1.1, -0.2), (0.3, 1.0), (0.0, 0.1), (-0.5, 0.8)]

@@ -82,6 +82,18 @@ def test_a_short_run_learns_and_repeats_itself_exactly(trained):
     assert short_run(seed=1, steps=3)[2] != losses[:3]
 
 
+def test_train_reports_each_step_before_the_schedule_moves_on():
+    names = load_names()[:50]
+    alphabet = lm.make_alphabet(names)
+    inputs, targets = lm.examples(names, alphabet)
+    seen = []
+    losses = lm.train(
+        lm.make_model(len(alphabet)), inputs, targets, steps=3, lr=0.1, final_lr=0.01, on_step=seen.append
+    )
+    assert [(p.step, p.steps, p.loss) for p in seen] == [(k, 3, loss) for k, loss in enumerate(losses, start=1)]
+    assert [p.lr for p in seen] == pytest.approx([0.1, 0.1 - 0.09 * 0.25, 0.1 - 0.09 * 0.75])  # cosine to 0.01
+
+
 def test_start_from_frequencies_makes_the_untrained_model_the_unigram_model():
     model = lm.make_model(3, hidden=2)
     lm.start_from_frequencies(model, [1, 1, 1, 2])  # counts + 1: 1, 4, 2
@@ -163,3 +175,10 @@ def test_the_names_command_says_in_one_line_when_it_cannot_write(tmp_path):
     message = str(exit_.value)
     assert message.startswith("microdiff names: error: cannot write") and "missing" in message
     assert "\n" not in message
+
+
+def test_train_refuses_too_few_examples_for_one_batch():
+    alphabet = lm.make_alphabet(["ab"])
+    inputs, targets = lm.examples(["ab"], alphabet)
+    with pytest.raises(ValueError, match="3 examples make no full batch of 16"):
+        lm.train(lm.make_model(len(alphabet)), inputs, targets, steps=1, batch_size=16)

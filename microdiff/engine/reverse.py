@@ -9,7 +9,7 @@
    yields every step, so the same code fills a dictionary of gradients (:func:`gradients`), builds
    gradients that are graph nodes themselves (``create_graph=True``), and shows a learner each step
    (:func:`microdiff.backward_steps`).
-3. :func:`backward` writes the gradients into each node's ``grad``, adding to what leaves held before.
+3. :func:`backward` writes the gradients into each node's ``grad``; leaves add them to what they held.
    A pass that fails or is interrupted (Ctrl-C included) puts every ``grad`` back as it was. Passes
    run one at a time, under a lock: two threads that call ``backward()`` on graphs sharing parameters
    both add their gradients exactly (without the lock, one pass's zeroing wiped out the other's sum).
@@ -202,16 +202,17 @@ def backward(root: Value, gradient: Any = None, create_graph: bool = False) -> N
         try:
             if create_graph:
                 grads = gradient_map(root, seed, create_graph=True)
-                for node in order:
-                    node.grad = grads[node]
+                for node, grad in zip(order, earlier):
+                    node.grad = grads[node] if node._op is not None else _accumulated(node, grad, grads[node])
             else:
                 _backpropagate_into_grad(order, seed)
-            for node, grad in zip(order, earlier):
-                if grad != 0.0 and node._op is None:  # (None, or a Value, is != 0.0 too)
-                    node.grad = _accumulated(node, grad)  # a leaf keeps what earlier passes left
-        except BaseException:
+        except BaseException as error:
             for node, grad in zip(order, earlier):
                 node.grad = grad  # a failed or interrupted pass leaves every gradient as it was
+            if isinstance(error, TypeError):  # a leaf whose grad is not a number (x.grad = None)?
+                for node, grad in zip(order, earlier):
+                    if node._op is None:
+                        _accumulated(node, grad, 0.0)
             raise
 
 
@@ -239,8 +240,10 @@ def _backpropagate_into_grad(order: list[Value], seed: float) -> None:
     bookkeeping is cheaper (see the module's docstring for what that buys).
     """
     for node in order:
-        node.grad = 0.0
-    order[-1].grad = seed
+        if node._op is not None:
+            node.grad = 0.0  # a leaf keeps what earlier passes left, and adds this pass's gradient to it
+    root = order[-1]
+    root.grad = seed if root._op is not None else root.grad + seed
     for node in reversed(order):
         op = node._op
         if op is None:
@@ -270,15 +273,16 @@ def _seed(gradient: Any, create_graph: bool) -> Any:
     raise TypeError(f"backward: gradient must be a number or a Value, not {type(gradient).__name__}: {gradient!r}")
 
 
-def _accumulated(leaf: Value, earlier: Any) -> Any:
-    """``earlier + leaf.grad``, or a clear error when ``earlier`` was not a number (``x.grad = None``)."""
+def _accumulated(leaf: Value, earlier: Any, gradient: Any) -> Any:
+    """What a leaf holds after a pass: ``earlier + gradient``, or a clear error when ``earlier`` is not a
+    number (``x.grad = None``)."""
     if not isinstance(earlier, (Real, Value)):
         name = repr(leaf.label) if leaf.label else repr(leaf)
         raise TypeError(
             f"backward: the leaf {name} has grad {earlier!r} ({type(earlier).__name__}), not a number; "
             "set it to 0.0 (zero_grad) before backward()"
         )
-    return earlier + leaf.grad
+    return gradient if isinstance(earlier, float) and earlier == 0.0 else earlier + gradient
 
 
 def _naming(error: ArithmeticError, node: Value) -> ArithmeticError:

@@ -503,7 +503,39 @@ LESSON_11 = [
     exact(_layer_operations, hint="count the muls and the adds of each neuron"),
 ]
 
+
+def _bigram_start_with_a() -> float:
+    """P(a | .) in lesson 12's bigram model: add-one smoothed counts of first letters of the training names."""
+    from microdiff import language_model as lm
+    from microdiff.datasets import load_names
+
+    names = load_names()
+    alphabet = lm.make_alphabet(names)
+    inputs, targets = lm.examples(lm.split(names, seed=0)[0], alphabet)
+    return lm.Bigram(inputs, targets, len(alphabet)).probabilities(0)[alphabet.index("a")]
+
+
+def _model_parameters() -> int:
+    from microdiff import language_model as lm
+
+    return len(lm.make_model(27, context=3, embedding_dim=4, hidden=6).parameters())
+
+
+def _softmax_at(temperature: float, logits: tuple[float, ...]) -> tuple[float, ...]:
+    from microdiff.nn import softmax
+
+    return tuple(p.data for p in softmax([Value(v / temperature) for v in logits]))
+
+
+LESSON_12 = [
+    number(_bigram_start_with_a, hint="row 0 of bigram.counts, each count plus one, over the row's total plus 27"),
+    number(lambda: math.log(27), hint="-log of 1/27"),
+    exact(_model_parameters, hint="the table's 27 rows, then each neuron's weights and bias"),
+    numbers(lambda: _softmax_at(0.5, (1.0, 2.0, 3.0)), hint="divide the logits by T first, then softmax"),
+]
+
 EXERCISES: dict[str, list[Exercise]] = {
+    "12": LESSON_12,
     "11": LESSON_11,
     "10": LESSON_10,
     "09": LESSON_09,

@@ -22,7 +22,7 @@ from typing import Any
 
 from microdiff.engine.value import Value
 from microdiff.nn.checks import describe, positive_int
-from microdiff.nn.modules import Layer, Module, Seed, _random
+from microdiff.nn.modules import Layer, Module, Seed, rng_from
 
 
 class Linear(Layer):
@@ -40,8 +40,9 @@ class Linear(Layer):
         return f"Linear({self.nin}, {len(self.neurons)})"
 
 
-class Activation(Module):
-    """An activation applied to every number of a list (or to one ``Value``); it has no parameters."""
+class Elementwise(Module):
+    """An activation applied to every number of a list (or to one ``Value``), by the name of its ``Value``
+    method; it has no parameters."""
 
     function = "relu"
 
@@ -59,19 +60,19 @@ class Activation(Module):
         return f"{type(self).__name__}()"
 
 
-class ReLU(Activation):
+class ReLU(Elementwise):
     """max(x, 0) on every number: ``torch.nn.ReLU``."""
 
     function = "relu"
 
 
-class Tanh(Activation):
+class Tanh(Elementwise):
     """tanh x on every number: ``torch.nn.Tanh``."""
 
     function = "tanh"
 
 
-class Sigmoid(Activation):
+class Sigmoid(Elementwise):
     """σ(x) = 1 / (1 + e⁻ˣ) on every number: ``torch.nn.Sigmoid``."""
 
     function = "sigmoid"
@@ -92,7 +93,7 @@ class Embedding(Module):
     def __init__(self, num_embeddings: int, embedding_dim: int, seed: Seed = 0) -> None:
         positive_int("Embedding", "num_embeddings", num_embeddings)
         positive_int("Embedding", "embedding_dim", embedding_dim)
-        rng = _random(seed)
+        rng = rng_from(seed)
         self.weight = [[Value(rng.gauss(0.0, 1.0)) for _ in range(embedding_dim)] for _ in range(num_embeddings)]
         self.name = ""
         self.rename("")
@@ -113,7 +114,7 @@ class Embedding(Module):
     def _row(self, index: Any) -> list[Value]:
         if isinstance(index, bool) or not isinstance(index, Integral) or not 0 <= int(index) < len(self.weight):
             raise IndexError(f"Embedding: index must be an int in [0, {len(self.weight)}), got {describe(index)}")
-        return self.weight[index]
+        return list(self.weight[index])  # a new list of the same Values: changing it leaves the table alone
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         prefix = f"{self.name}." if self.name else ""

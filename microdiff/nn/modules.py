@@ -4,7 +4,8 @@ A neuron computes act(w·x + b): one multiplication and one addition per input, 
 layer is a list of neurons that read the same inputs; an MLP is a chain of layers. Every weight is a
 ``Value`` leaf, so after ``loss.backward()`` each one holds d loss / d weight, and an optimizer
 (:class:`~microdiff.nn.optim.SGD`) moves it downhill. Losses live in :mod:`microdiff.nn.losses`, the optimizer
-in :mod:`microdiff.nn.optim`; import them all from :mod:`microdiff.nn`.
+in :mod:`microdiff.nn.optim`, the PyTorch-style parts (``Sequential``, ``Linear``, ``Embedding``…) in
+:mod:`microdiff.nn.layers`; import them all from :mod:`microdiff.nn`.
 
 >>> model = MLP(2, [4, 1], seed=0)
 >>> score = model([0.5, -1.0])[0]
@@ -127,7 +128,7 @@ class Neuron(Module):
         positive_int("Neuron", "nin", nin)
         if activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}: choose one of {', '.join(ACTIVATIONS)}")
-        rng = _random(seed)
+        rng = rng_from(seed)
         self.w = [Value(rng.uniform(-scale, scale)) for _ in range(nin)]
         self.b = Value(0.0)
         self.activation = activation
@@ -172,7 +173,7 @@ class Layer(Module):
     ) -> None:
         positive_int(type(self).__name__, "nin", nin)
         positive_int(type(self).__name__, "nout", nout)
-        rng = _random(seed)
+        rng = rng_from(seed)
         self.neurons = [Neuron(nin, activation, rng, scale) for _ in range(nout)]
         self.nin = nin
         self.name = ""
@@ -218,7 +219,7 @@ class MLP(Module):
             raise ValueError(f"MLP needs a list of layer sizes in nouts, e.g. MLP(2, [16, 16, 1]); got {nouts!r}")
         for i, size in enumerate(nouts):
             positive_int("MLP", f"nouts[{i}]", size)
-        rng = _random(seed)
+        rng = rng_from(seed)
         sizes = [nin, *nouts]
         last = len(nouts) - 1
         self.layers = [
@@ -251,7 +252,8 @@ class MLP(Module):
         return f"MLP({nin}, {nouts}, activation={self.activation!r})"
 
 
-def _random(seed: Seed) -> random.Random:
+def rng_from(seed: Seed) -> random.Random:
+    """A random source from a seed (an int), or the ``random.Random`` given, so that parts share one."""
     return seed if isinstance(seed, random.Random) else random.Random(seed)
 
 
