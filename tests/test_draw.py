@@ -261,6 +261,7 @@ def edge_labels(graph) -> dict[str, str]:
     return {g.findtext(f"{SVG}title"): " ".join(t.text.strip() for t in g.iter(f"{SVG}text")) for g in edges}
 
 
+@pytest.mark.needs_dot
 def test_a_power_says_which_input_is_the_base_and_which_the_exponent():
     a, b = Value(2.0, label="a"), Value(3.0, label="b")
     p = a**b
@@ -275,6 +276,7 @@ def test_a_power_says_which_input_is_the_base_and_which_the_exponent():
     assert with_locals[f"{name[b]}->{op}"] == "exponent, local 5.545"  # d a^b / db = a^b·ln a
 
 
+@pytest.mark.needs_dot
 def test_each_local_derivative_is_written_on_its_own_edge_and_tied_to_it():
     """In the demo's neuron, x0's edge carries d(w0·x0)/dx0 = w0, and w0's carries x0: each label is its
     own edge's (``decorate`` draws a line from the label to that edge)."""
@@ -289,6 +291,7 @@ def test_each_local_derivative_is_written_on_its_own_edge_and_tied_to_it():
     assert 'decorate="true"' in graph.source
 
 
+@pytest.mark.needs_dot
 def test_spaces_around_the_equals_sign_are_non_breaking_so_every_viewer_keeps_them():
     """SVG viewers (browsers, rsvg-convert) drop a space that starts a text element: "z= 0"."""
     svg = draw(seeds_sigmoid()).pipe(format="svg", encoding="utf-8")
@@ -296,6 +299,7 @@ def test_spaces_around_the_equals_sign_are_non_breaking_so_every_viewer_keeps_th
     assert "\xa0=\xa00" in texts and not any(t.startswith(" ") for t in texts)
 
 
+@pytest.mark.needs_dot
 def test_a_label_that_is_not_a_string_is_shown_as_its_str():
     x = Value(1.0, label=5)  # type: ignore[arg-type]
     assert "5 = 1 grad 0" in [" ".join(t) for t, _ in rendered(draw(x)).values()]
@@ -317,6 +321,7 @@ def test_dot_runs_under_a_time_limit_and_fails_in_one_line(monkeypatch, tmp_path
     assert list(bundle) == ["text/plain"] and bundle["text/plain"].startswith("dot did not finish")
 
 
+@pytest.mark.needs_dot
 def test_render_and_write_go_through_the_timeout_and_write_whole_files(tmp_path):
     graph = draw(seeds_sigmoid())
     assert graph.render(tmp_path / "g.gv", format="svg") == str(tmp_path / "g.gv.svg")
@@ -370,6 +375,7 @@ def test_stepper_captions_escape_labels():
     assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
+@pytest.mark.needs_dot
 def test_the_neuron_view_names_each_neurons_value_after_the_neuron():
     from microdiff.nn import MLP
 

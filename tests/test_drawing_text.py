@@ -93,24 +93,28 @@ def check(leaf_name: str, svg: ET.Element, label: object, name: str, title: str)
     assert links == ([tooltip(shown, NAME_LIMIT)] if tooltip(shown, NAME_LIMIT) else [])
 
 
+@pytest.mark.needs_dot
 @pytest.mark.parametrize("text", HOSTILE, ids=lambda t: repr(t[:12]))
 def test_hostile_labels_names_and_titles_draw_as_text(text):
     leaf, svg = picture(text, text, text)
     check(leaf, svg, text, text, text)
 
 
+@pytest.mark.needs_dot
 def test_the_injected_composite_name_adds_no_node():
     leaf, svg = picture("x", INJECTION, "")
     check(leaf, svg, "x", INJECTION, "")
     assert not [g for g in svg.iter(f"{SVG}g") if g.findtext(f"{SVG}title") in ("evil", "a")]
 
 
+@pytest.mark.needs_dot
 @pytest.mark.parametrize("label", [5, 2.5, None, ("tuple",)])
 def test_a_label_that_is_not_a_string_is_drawn_as_its_str(label):
     leaf, svg = picture(label, "box", "")
     check(leaf, svg, label, "box", "")
 
 
+@pytest.mark.needs_dot
 def test_a_16_kb_label_is_shortened_with_the_full_text_in_a_tooltip():
     leaf, svg = picture("é" * 16384, "box", "")
     node = next(g for g in svg.iter(f"{SVG}g") if g.findtext(f"{SVG}title") == leaf)
@@ -118,6 +122,7 @@ def test_a_16_kb_label_is_shortened_with_the_full_text_in_a_tooltip():
     assert next(node.iter(f"{SVG}a")).get(f"{XLINK}title") == "é" * (TOOLTIP_LIMIT - 1) + "…"
 
 
+@pytest.mark.needs_dot
 def test_markup_in_a_label_is_shown_as_text_not_read_as_markup():
     label, name = "<b>bold</b> & <i>", "<font color='red'>box</font>"
     leaf, svg = picture(label, name, "")
@@ -125,6 +130,7 @@ def test_markup_in_a_label_is_shown_as_text_not_read_as_markup():
     assert "red" not in {t.get("fill") for t in svg.iter(f"{SVG}text")}
 
 
+@pytest.mark.needs_dot
 @settings(max_examples=50)
 @given(st.text(max_size=60), st.text(max_size=60), st.text(max_size=200))
 def test_random_text_never_breaks_a_drawing_nor_adds_to_it(label, name, title):

@@ -143,6 +143,7 @@ def test_an_output_format_that_cannot_be_guessed_or_written(tmp_path):
     assert (status, out) == (1, "") and err.count("\n") == 1 and "is a file, not a folder" in err
 
 
+@pytest.mark.needs_dot
 def test_missing_folders_are_made_first_and_every_file_written_is_printed(tmp_path):
     picture, page = tmp_path / "new" / "f.svg", tmp_path / "newer" / "deeper" / "steps.html"
     status, out, err = graph("x*x", "--at", "x=3", "-o", str(picture), "--steps", str(page))
@@ -158,6 +159,7 @@ def test_missing_folders_are_made_first_and_every_file_written_is_printed(tmp_pa
     assert status == 0 and out.count("wrote ") == 3 and f"wrote {tmp_path / 'frames' / 'step_01.svg'}" in out
 
 
+@pytest.mark.needs_dot
 def test_when_the_steps_cannot_be_written_nothing_is(tmp_path):
     """The folders are checked (and made) before any file is written: a refusal leaves nothing behind."""
     (tmp_path / "file").write_text("not a folder")

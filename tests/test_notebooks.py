@@ -103,7 +103,7 @@ def test_kernel_is_this_python(tmp_path: Path) -> None:
     assert Path(package).resolve().is_relative_to(ROOT)
 
 
-@pytest.mark.needs_dot  # every lesson draws graphs; without dot they still run, in the budget test below
+@pytest.mark.needs_dot  # every lesson draws graphs; without dot they still run, in test_all_lessons_run below
 @pytest.mark.parametrize("path", LESSONS, ids=[path.stem for path in LESSONS])
 def test_lesson_runs_shows_a_picture_and_its_solutions_pass(lessons: Lessons, path: Path) -> None:
     notebook, _ = lessons.run(path)  # a failing cell, or a solution its checker rejects, raises here

@@ -1,30 +1,17 @@
 """The Stepper page in headless Chromium: the arrow keys page through the steps and the counter follows.
 
-Skips without Chromium or dot, with the reason; ``MICRODIFF_REQUIRE_CHROMIUM=1`` (CI) makes that a failure.
+Skips without Chromium or dot, with the reason; ``MICRODIFF_REQUIRE_CHROMIUM=1`` and ``MICRODIFF_REQUIRE_DOT=1``
+(CI) make that a failure (the ``chromium`` fixture of ``explorer_browser.py``).
 """
 
-import os
 import re
-import shutil
 import subprocess
 import tempfile
 
-import pytest
+from explorer_browser import chromium_fixture  # noqa: F401  (a fixture, named "chromium")
 
 from microdiff import Value
 from microdiff.drawing.stepper import Stepper
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    path = os.environ.get("MICRODIFF_CHROMIUM") or shutil.which("chromium")
-    missing = "Chromium is missing: apt-get install chromium" if not path else ""
-    missing = missing or ("Graphviz's dot is missing: apt-get install graphviz" if not shutil.which("dot") else "")
-    if missing and os.environ.get("MICRODIFF_REQUIRE_CHROMIUM") == "1":
-        pytest.fail(f"MICRODIFF_REQUIRE_CHROMIUM=1 but {missing}")
-    if missing:
-        pytest.skip(missing)
-    return path
 
 
 def dom_after_keys(chromium, tmp_path, keys: list[str]) -> str:
