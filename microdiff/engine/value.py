@@ -19,6 +19,7 @@ and two nodes holding the same number are still two nodes.
 from __future__ import annotations
 
 import copy
+import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
@@ -30,14 +31,23 @@ from microdiff.engine.composite import Composite
 from microdiff.engine.ops import OPS, Op, refuse_overflow
 
 _recording: ContextVar[bool] = ContextVar("microdiff_recording", default=True)
+# How many no_grad or enable_grad blocks are open, in any thread. While there are none (nearly always),
+# every operation records its node without asking the context variable, which costs a tenth of an op.
+_blocks_open = 0
+_blocks_lock = threading.Lock()
 
 
 @contextmanager
 def _recording_set(on: bool) -> Iterator[None]:
+    global _blocks_open
     token = _recording.set(on)
+    with _blocks_lock:
+        _blocks_open += 1
     try:
         yield
     finally:
+        with _blocks_lock:
+            _blocks_open -= 1
         _recording.reset(token)
 
 
@@ -68,12 +78,12 @@ class Value(Arithmetic):
     (10.0, 7.0)
     """
 
-    __slots__ = ("data", "grad", "_op", "_first", "_second", "label", "composite")
+    # The label and the composite mark are left unset until given (their properties read them as "" and
+    # None): most nodes of a training graph never get either, and a slot not written costs nothing.
+    __slots__ = ("data", "grad", "_op", "_first", "_second", "_label", "_composite")
 
     data: float
     grad: Any  # a float; a Value after backward(create_graph=True)
-    label: str
-    composite: Composite | None  # the composite (sigmoid, a neuron…) whose output this node is, if any
 
     def __init__(self, data: float | Real, label: Any = "") -> None:
         if data.__class__ is not float and not isinstance(data, Real):  # Real: int, bool, float32, Fraction…
@@ -86,8 +96,8 @@ class Value(Arithmetic):
         self._op: Op | None = None
         self._first: Value | None = None
         self._second: Value | None = None
-        self.label = label if isinstance(label, str) else "" if label is None else str(label)
-        self.composite = None
+        if label.__class__ is not str or label:  # (an empty label is left unset: it reads as "")
+            self.label = label
 
     @property
     def parents(self) -> tuple[Value, ...]:
@@ -96,6 +106,30 @@ class Value(Arithmetic):
         if first is None:
             return ()
         return (first,) if second is None else (first, second)
+
+    @property
+    def label(self) -> str:
+        """The node's name in drawings (``""`` when it has none). Anything given is kept as a string."""
+        try:
+            return self._label
+        except AttributeError:
+            return ""
+
+    @label.setter
+    def label(self, text: Any) -> None:
+        self._label = text if isinstance(text, str) else "" if text is None else str(text)
+
+    @property
+    def composite(self) -> Composite | None:
+        """The composite (sigmoid, a neuron…) whose output this node is, if any (see ``engine.composite``)."""
+        try:
+            return self._composite
+        except AttributeError:
+            return None
+
+    @composite.setter
+    def composite(self, box: Composite | None) -> None:
+        self._composite = box
 
     @property
     def op(self) -> str:
@@ -126,12 +160,10 @@ class Value(Arithmetic):
         node = Value.__new__(Value)  # skips __init__'s checks: data comes from an operation, so it is a float
         node.data = out
         node.grad = 0.0
-        if _recording.get():
+        if not _blocks_open or _recording.get():
             node._op, node._first, node._second = op, self, other
         else:
             node._op = node._first = node._second = None
-        node.label = ""
-        node.composite = None
         return node
 
     def _lift(self, x: Any) -> Any:
@@ -185,7 +217,7 @@ class Value(Arithmetic):
             if id(node) in memo:
                 continue
             twin = Value.__new__(type(node))
-            twin.data, twin.label, twin.composite = node.data, node.label, None
+            twin.data, twin.label = node.data, node.label
             twin.grad = copy.deepcopy(node.grad, memo)
             twin._op = node._op
             twin._first = None if node._first is None else memo[id(node._first)]
@@ -242,7 +274,7 @@ def _rebuild(rows: list[tuple[Any, ...]]) -> Value:
         if name not in OPS:
             raise ValueError(f"cannot load a graph with the operation {name!r}: define it with primitive() first")
         node = Value.__new__(Value)
-        node.data, node.grad, node.label, node.composite = data, grad, label, None
+        node.data, node.grad, node.label = data, grad, label
         node._op, node._first, node._second = OPS[name], nodes[first], None if second < 0 else nodes[second]
         nodes.append(node)
     return nodes[-1]
