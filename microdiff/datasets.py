@@ -13,7 +13,7 @@ every coordinate.
 (100, [-1, 1])
 
 One dataset is not generated but shipped with the package: :func:`load_names`, five thousand first names
-for the character-level language model (:mod:`microdiff.language_model`).
+for the character-level language model (:mod:`microdiff.nn.language_model`).
 """
 
 from __future__ import annotations

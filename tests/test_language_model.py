@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from microdiff import language_model as lm
 from microdiff.__main__ import main
 from microdiff.datasets import load_names
+from microdiff.nn import language_model as lm
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -23,7 +23,7 @@ def test_the_shipped_names_are_lowercase_letters_sorted_and_unique():
 
 
 def test_the_data_file_says_where_it_comes_from():
-    header = (Path(lm.__file__).parent / "data" / "names.txt").read_text().splitlines()[:5]
+    header = (Path(lm.__file__).parents[1] / "data" / "names.txt").read_text().splitlines()[:5]
     assert any("US Census Bureau, 1990 census" in line for line in header)
     assert any("public domain" in line for line in header)
 
@@ -123,7 +123,7 @@ def test_the_shipped_trained_model_beats_the_bigram_model_on_held_out_names():
     x_train, y_train = lm.examples(training, alphabet)
     x_val, y_val = lm.examples(validation, alphabet)
     model = lm.make_model(len(alphabet))
-    model.load(Path(lm.__file__).parent / "data" / "names_model.json")  # saved by `names --save`
+    model.load(Path(lm.__file__).parents[1] / "data" / "names_model.json")  # saved by `names --save`
     bigram = lm.Bigram(x_train, y_train, len(alphabet)).loss(x_val, y_val)
     assert lm.evaluate(model, x_val, y_val) < bigram - 0.01
 

@@ -2,7 +2,7 @@
 
 The data are the 5,163 first names shipped with microdiff (:func:`microdiff.datasets.load_names`), a
 tenth held out for validation. The command prints the bigram baseline's validation loss (from counts),
-trains the neural model (:mod:`microdiff.language_model`) with a progress line, prints its validation
+trains the neural model (:mod:`microdiff.nn.language_model`) with a progress line, prints its validation
 loss and ten sampled names, and writes two pictures to ``--out``:
 
 * ``names_loss.png`` — the minibatch loss at each step, its running mean, and both validation losses;
@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from microdiff import language_model as lm
 from microdiff.datasets import load_names
 from microdiff.files import replacing
+from microdiff.nn import language_model as lm
 from microdiff.style import CLASS_COLOURS, DATA_COLOUR, LOSS_COLOUR
 
 COMMAND = "microdiff names"
@@ -123,7 +123,7 @@ def plot_losses(losses: Sequence[float], bigram: float, validation: float, path:
 
 
 def plot_embeddings(rows: Sequence[Sequence[float]], alphabet: str, path: Path) -> Path:
-    """Each character where its embedding lies, seen flat (:func:`~microdiff.language_model.plane`):
+    """Each character where its embedding lies, seen flat (:func:`~microdiff.nn.language_model.plane`):
     vowels red, consonants blue, "." black."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 5.5))

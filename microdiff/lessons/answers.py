@@ -506,8 +506,8 @@ LESSON_11 = [
 
 def _bigram_start_with_a() -> float:
     """P(a | .) in lesson 12's bigram model: add-one smoothed counts of first letters of the training names."""
-    from microdiff import language_model as lm
     from microdiff.datasets import load_names
+    from microdiff.nn import language_model as lm
 
     names = load_names()
     alphabet = lm.make_alphabet(names)
@@ -516,7 +516,7 @@ def _bigram_start_with_a() -> float:
 
 
 def _model_parameters() -> int:
-    from microdiff import language_model as lm
+    from microdiff.nn import language_model as lm
 
     return len(lm.make_model(27, context=3, embedding_dim=4, hidden=6).parameters())
 
