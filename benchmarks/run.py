@@ -49,6 +49,8 @@ try:
 except ImportError:
     torch = None
 
+from train import two_moons  # the demo's data, shared with the whole-process runs
+
 import microdiff
 from microdiff import Value, gradients
 
@@ -151,21 +153,6 @@ class deep_recursion:
 # ---------------------------------------------------------------------------------------------------
 # (a) One training step of micrograd's demo: a 2-16-16-1 relu MLP on 100 two-moons points, hinge + L2
 # ---------------------------------------------------------------------------------------------------
-
-
-def two_moons(n: int = 100, noise: float = 0.1, seed: int = 0) -> tuple[list[list[float]], list[float]]:
-    """Two interleaved half circles (sklearn's make_moons), labels -1 and 1."""
-    rng = random.Random(seed)
-    points, labels = [], []
-    for i in range(n):
-        t = math.pi * (i // 2) / (n // 2 - 1)
-        if i % 2 == 0:
-            x, y, label = math.cos(t), math.sin(t), -1.0
-        else:
-            x, y, label = 1.0 - math.cos(t), 0.5 - math.sin(t), 1.0
-        points.append([x + rng.gauss(0.0, noise), y + rng.gauss(0.0, noise)])
-        labels.append(label)
-    return points, labels
 
 
 def mlp_weights(sizes: Sequence[int], seed: int = 1337) -> list[list[tuple[list[float], float]]]:
@@ -389,10 +376,9 @@ def chain_rule_paths() -> tuple[float, float, int]:
     (which ``gradients``, ``create_graph`` and the Stepper use), in seconds, and the number of nodes."""
     from collections import deque
 
-    from microdiff.engine import reverse
-
-    sys.path.insert(0, str(HERE))
     import train
+
+    from microdiff.engine import reverse
 
     scalar, model, params = train.engine("microdiff")
     points, labels = train.two_moons()
