@@ -19,7 +19,7 @@ from microdiff.drawing.dot import (
     Html,
     attribute_list,
     html_label,
-    html_text,
+    label_text,
     quoted,
     shortened,
     tooltip,
@@ -50,7 +50,7 @@ def test_long_text_is_shortened_for_display_and_kept_whole_in_a_tooltip():
 
 def test_quoting_is_graphvizs_own_and_html_text_is_all_references():
     assert quoted('say "hi" \\N') == '"say \\"hi\\" \\\\N"'
-    assert html_text("a <b>&]\\") == "a &#60;b&#62;&#38;&#93;&#92;&#92;"
+    assert label_text("a <b>&]\\") == "a &#60;b&#62;&#38;&#93;&#92;&#92;"
     assert attribute_list({"label": INJECTION, "shape": "box"}) == (
         '[label="<x>];evil[label=\\"pwn\\"];a[label=<y>" shape="box"]'
     )

@@ -11,7 +11,7 @@ in its own language, DOT, so such text could end a label early and add nodes of 
   :data:`TOOLTIP_LIMIT` characters: ``dot`` refuses strings of 16 KB or more);
 * :func:`quoted` writes a DOT double-quoted string, Graphviz's own quoting (``\\`` and ``"`` escaped,
   and ``&`` as ``&amp;``, since ``dot`` reads entities in labels);
-* :func:`html_text` writes text for the inside of an HTML-like label (every character but letters,
+* :func:`label_text` writes text for the inside of an HTML-like label (every character but letters,
   digits and spaces as a numeric reference: ``dot``'s HTML lexer stumbles on a bare ``]``; and
   backslashes doubled, since ``dot`` reads ``\\N`` there too);
 * :func:`attribute_list` writes ``[name="value" …]``, quoting every value except an :class:`Html`
@@ -86,7 +86,7 @@ def quoted(text: Any) -> str:
     return '"' + visible(text).replace("\\", "\\\\").replace('"', '\\"').replace("&", "&amp;") + '"'
 
 
-def html_text(text: Any) -> str:
+def label_text(text: Any) -> str:
     """``text`` for the inside of an HTML-like label: letters, digits and spaces as they are, the rest
     as numeric character references (``<`` → ``&#60;``), which ``dot`` reads as plain characters.
 
@@ -97,7 +97,7 @@ def html_text(text: Any) -> str:
 
 
 def html_label(markup: str) -> Html:
-    """Mark ``markup`` (built by the caller from constant tags and :func:`html_text` pieces) as an
+    """Mark ``markup`` (built by the caller from constant tags and :func:`label_text` pieces) as an
     HTML-like label, written ``<markup>`` in the DOT text."""
     return Html(f"<{markup}>")
 

@@ -23,7 +23,6 @@ the drawing; and ``dot`` itself runs under a time limit (:attr:`Graph.timeout`).
 
 from __future__ import annotations
 
-import html
 import os
 import subprocess
 from collections.abc import Iterable, Mapping
@@ -32,7 +31,8 @@ from typing import Any
 
 import graphviz
 
-from microdiff.drawing.dot import NAME_LIMIT, TITLE_LIMIT, attribute_list, html_label, html_text, shortened, tooltip
+from microdiff import web
+from microdiff.drawing.dot import NAME_LIMIT, TITLE_LIMIT, attribute_list, html_label, label_text, shortened, tooltip
 from microdiff.drawing.names import boxes_around, compact, local_derivatives, node_names
 from microdiff.engine.composite import Composite, composite_boxes
 from microdiff.engine.reverse import topological_order
@@ -160,7 +160,7 @@ class Graph(graphviz.Digraph):
         svg = self._repr_svg_()
         if svg is not None:
             return svg[svg.index("<svg") :]
-        return f"<pre>{html.escape(self.source)}</pre><p>{html.escape(INSTALL_HINT)}</p>"
+        return f"<pre>{web.html_text(self.source)}</pre><p>{web.html_text(INSTALL_HINT)}</p>"
 
 
 def draw(
@@ -268,11 +268,11 @@ def _value_label(name: str, node: Value, grad: Any, show_grad: bool, digits: int
 
     The spaces around "=" are non-breaking: SVG viewers drop a space at the start of a text element.
     """
-    name, data = html_text(shortened(name, NAME_LIMIT)), html_text(compact(node.data, digits))
+    name, data = label_text(shortened(name, NAME_LIMIT)), label_text(compact(node.data, digits))
     rows = f"<tr><td><b>{name}</b>&#160;=&#160;{data}</td></tr>"
     if show_grad:
         text, colour = ("grad ?", UNKNOWN_COLOUR) if grad is None else (f"grad {compact(grad, digits)}", GRAD_COLOUR)
-        rows += f'<tr><td><font color="{colour}" point-size="10">{html_text(text)}</font></td></tr>'
+        rows += f'<tr><td><font color="{colour}" point-size="10">{label_text(text)}</font></td></tr>'
     return html_label(f'<table border="0" cellborder="0" cellspacing="0" cellpadding="1">{rows}</table>')
 
 
