@@ -8,6 +8,9 @@
 7.0
 """
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from microdiff.drawing.backward_steps import backward_steps  # the steps as data: no graphviz needed
 from microdiff.engine.composite import composite, mark_composite
 from microdiff.engine.forward import Dual, jvp
@@ -18,45 +21,51 @@ from microdiff.engine.primitive import primitive
 from microdiff.engine.reverse import DisconnectedGradientWarning, gradients
 from microdiff.engine.value import Constant, Value, enable_grad, no_grad
 
-try:  # drawing needs the optional graphviz package (pip install 'microdiff[viz]')
+if TYPE_CHECKING:  # (for type checkers: at run time they come from __getattr__ below)
     from microdiff.drawing.draw import draw
     from microdiff.drawing.stepper import Stepper
-except ModuleNotFoundError as missing:
-    if missing.name != "graphviz":
-        raise
 
-    def draw(*args: object, **kwargs: object) -> None:  # type: ignore[misc]
-        """Stands in for drawing when the graphviz package is missing, and says how to get it."""
-        raise ModuleNotFoundError("drawing needs the graphviz package: pip install 'microdiff[viz]'", name="graphviz")
+#: How to get the graphviz package, for a message where it is missing.
+GRAPHVIZ_HINT = "pip install graphviz (microdiff depends on it; Graphviz's dot program is installed apart)"
+#: The names imported only when first used: drawing imports graphviz, and ``import microdiff`` should not.
+_DRAWING = {"draw": "microdiff.drawing.draw", "Stepper": "microdiff.drawing.stepper"}
 
-    Stepper = draw  # type: ignore[assignment,misc]
+
+def __getattr__(name: str) -> Any:
+    """``microdiff.draw`` and ``microdiff.Stepper``, imported from the drawing package when first asked for."""
+    if name in _DRAWING:
+        try:
+            module = importlib.import_module(_DRAWING[name])
+        except ModuleNotFoundError as missing:  # graphviz is a dependency, but an environment may lack it
+            if missing.name != "graphviz":
+                raise
+            raise ModuleNotFoundError(f"{name} needs the graphviz package: {GRAPHVIZ_HINT}", name="graphviz") from None
+        return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
-    "OPS",
-    "Constant",
-    "DisconnectedGradientWarning",
-    "DisconnectedGradientWarning",
-    "Dual",
-    "GradcheckError",
-    "Op",
-    "Stepper",
-    "Value",
     "backward_steps",
     "composite",
+    "Constant",
+    "DisconnectedGradientWarning",
     "draw",
+    "Dual",
     "enable_grad",
     "grad",
-    "hessian",
-    "hvp",
-    "hessian",
-    "hvp",
     "gradcheck",
+    "GradcheckError",
     "gradients",
+    "hessian",
+    "hvp",
     "jvp",
     "mark_composite",
     "no_grad",
+    "Op",
+    "OPS",
     "primitive",
-    "primitive",
+    "Stepper",
+    "Value",
     "value_and_grad",
 ]
 __version__ = "0.1.0"

@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
         for module in COMMANDS.values():
             importlib.import_module(module).add_parser(subparsers)
     except ModuleNotFoundError as missing:  # drawing and plotting are optional extras
-        raise SystemExit(f"python -m microdiff needs {missing.name}: pip install 'microdiff[viz,plot]'") from None
+        raise SystemExit(f"python -m microdiff needs {missing.name}: pip install {missing.name}") from None
     args = parser.parse_args(argv)
     return int(args.func(args) or 0)
 

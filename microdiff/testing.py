@@ -21,32 +21,33 @@ functions, on something else entirely, such as sympy symbols.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from hypothesis import strategies as st
 
-from microdiff.engine.value import Value, no_grad
+from microdiff.engine.arithmetic import OPERATIONS
+from microdiff.engine.ops import required_arguments
 
-#: How each operation is written, as a function of its operands (Value, Dual, or anything alike).
+#: Python's operator for each operation that has one; every other operation is written as the method of its name.
+PYTHON_OPERATORS: dict[str, Callable[..., Any]] = {
+    "add": operator.add,
+    "sub": operator.sub,
+    "mul": operator.mul,
+    "div": operator.truediv,
+    "pow": operator.pow,
+    "neg": operator.neg,
+}
+#: How each operation is written, as a function of its operands (Value, Dual, or anything alike: sympy
+#: symbols, torch tensors): every operation of the engine, by name.
 METHODS: dict[str, Callable[..., Any]] = {
-    "add": lambda a, b: a + b,
-    "sub": lambda a, b: a - b,
-    "mul": lambda a, b: a * b,
-    "div": lambda a, b: a / b,
-    "pow": lambda a, b: a**b,
-    "neg": lambda a: -a,
-    "reciprocal": lambda a: a.reciprocal(),
-    "exp": lambda a: a.exp(),
-    "log": lambda a: a.log(),
-    "relu": lambda a: a.relu(),
-    "sigmoid": lambda a: a.sigmoid(),
-    "tanh": lambda a: a.tanh(),
+    name: PYTHON_OPERATORS.get(name, operator.methodcaller(name)) for name in OPERATIONS
 }
 
-UNARY = ("neg", "reciprocal", "exp", "log", "relu", "sigmoid", "tanh")
-BINARY = ("add", "sub", "mul", "div", "pow")
+UNARY = tuple(name for name, function in OPERATIONS.items() if required_arguments(function) == 1)
+BINARY = tuple(name for name, function in OPERATIONS.items() if required_arguments(function) == 2)
 EXPONENTS = (2.0, 3.0, 1.0, 0.0, -1.0, 0.5, 1.5, -2.0)
 LIMIT = 1e4
 
@@ -76,8 +77,7 @@ def _allowed(step: Instruction, a: float, b: float | None = None) -> bool:
 
 def _value_of(op: str, operands: list[float]) -> float:
     """The float that ``op`` gives on ``operands``, computed by microdiff itself (no graph kept)."""
-    with no_grad():
-        return METHODS[op](Value(operands[0]), *operands[1:]).data
+    return OPERATIONS[op](*operands)
 
 
 @dataclass(frozen=True)

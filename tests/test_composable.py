@@ -30,7 +30,7 @@ from microdiff import (
     primitive,
     value_and_grad,
 )
-from microdiff.engine.primitive import sigmoid
+from microdiff.engine.arithmetic import sigmoid
 
 # Nesting without confusion ---------------------------------------------------------------------------
 

@@ -72,7 +72,7 @@ def test_the_core_imports_without_graphviz_and_drawing_says_how_to_get_it():
         "except ModuleNotFoundError as error:\n    print(error)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert "pip install 'microdiff[viz]'" in result.stdout
+    assert "pip install graphviz" in result.stdout
 
 
 def test_any_real_number_is_accepted_as_a_float():

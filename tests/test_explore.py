@@ -413,4 +413,4 @@ def test_the_command_fails_in_one_line_with_status_1(tmp_path):
 def test_without_the_graphviz_package_the_page_says_so(monkeypatch):
     monkeypatch.setitem(sys.modules, "microdiff.drawing.draw", None)  # importing it now raises ImportError
     _, run = binary_run(steps=1, every=1, grid=2)
-    assert run.drawings == [] and "pip install 'microdiff[viz]'" in run.note and len(run.tapes) == 2
+    assert run.drawings == [] and "pip install graphviz" in run.note and len(run.tapes) == 2

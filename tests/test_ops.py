@@ -3,9 +3,12 @@
 import math
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from microdiff import OPS, Value, gradients
-from microdiff.engine.ops import BUILT_IN
+from microdiff.engine.arithmetic import OPERATIONS
+from microdiff.engine.ops import BUILT_IN, required_arguments
 
 
 def derivative(build, *xs):
@@ -134,3 +137,25 @@ def test_power_of_negative_base_has_no_slope_in_the_exponent():
     x, y = Value(-2.0), Value(3.0)
     dx, dy = gradients(x**y, [x, y])
     assert dx == 12.0 and math.isnan(dy)
+
+
+@given(st.sampled_from(sorted(OPERATIONS)), st.lists(st.floats(-50.0, 50.0), min_size=2, max_size=2))
+def test_every_operation_computes_on_floats_exactly_what_its_node_holds(name, pair):
+    """OPERATIONS takes plain floats as readily as nodes, and gives the same number to the last bit (or the
+    same error): the explorer's float forward pass and the property tests rely on it."""
+    function = OPERATIONS[name]
+    floats = pair[: required_arguments(function)]
+    try:
+        expected = function(*[Value(x) for x in floats]).data
+    except (ArithmeticError, ValueError) as error:
+        with pytest.raises(type(error)):
+            function(*floats)
+        return
+    got = function(*floats)
+    assert type(got) is float and (got == expected or math.isnan(got) and math.isnan(expected))
+
+
+def test_the_operations_table_starts_with_the_fundamental_ones_and_adds_the_composed_ones():
+    assert list(OPERATIONS)[: len(BUILT_IN)] == list(BUILT_IN)
+    assert set(OPERATIONS) - set(BUILT_IN) == {"sub", "div", "sigmoid", "tanh"}
+    assert OPERATIONS["sigmoid"](0.0) == 0.5 and OPERATIONS["sigmoid"](-1000.0) == 0.0

@@ -1,28 +1,39 @@
-"""The operators a number type gets from the table of fundamental operations.
+"""The operators a number type gets from the table of fundamental operations, and the operations composed of them.
 
-``Value`` (reverse mode) and ``Dual`` (forward mode) share this class: each says only how to apply one
+``Value`` (reverse mode) and ``Dual`` (forward mode) share :class:`Arithmetic`: each says only how to apply one
 fundamental :class:`~microdiff.engine.ops.Op` to itself (``_apply``) and how to turn a plain number into one of
 its kind (``_lift``). Everything here is then written once for both:
 
 * the fundamental operations, one line each, pointing into the table;
-* the derived operations, composed only of fundamental ones, so that a drawn graph shows the same
-  decomposition a student would do by hand: ``a - b`` is ``a + (-b)`` and ``a / b`` is ``a · (1/b)``.
+* the derived operations — :func:`subtract`, :func:`divide`, :func:`sigmoid`, :func:`tanh` — composed only of
+  fundamental ones, so that a drawn graph shows the same decomposition a student would do by hand:
+  ``a - b`` is ``a + (-b)`` and ``a / b`` is ``a · (1/b)``.
+
+Each derived operation is one function that takes plain floats as readily as nodes, and computes on floats
+exactly the numbers its nodes would hold (the same formula, the same rounding). :data:`OPERATIONS` lists every
+operation by name, for the tools that apply one by name: the property-test strategies, the graph command,
+the lessons' graders, the explorer's float forward pass.
 """
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable
 from numbers import Real
 from typing import Any, TypeVar
 
 from microdiff.engine.composite import composite
-from microdiff.engine.ops import ADD, EXP, LOG, MUL, NEG, POW, RECIPROCAL, RELU, Op
+from microdiff.engine.ops import ADD, BUILT_IN, EXP, LOG, MUL, NEG, POW, RECIPROCAL, RELU, Op, real, refuse_overflow
 
 Number = TypeVar("Number", bound="Arithmetic")
 
 
 class Arithmetic:
     """Operators shared by ``Value`` and ``Dual``; subclasses provide ``_apply``, ``_lift`` and ``_real``.
-    Comparisons (``<``, ``<=``, ``>``, ``>=``) compare the numbers and give a ``bool``."""
+
+    Comparisons (``<``, ``<=``, ``>``, ``>=``) compare the numbers and give a ``bool``, and ``bool(x)`` is
+    ``x != 0``, as in PyTorch: ``if loss:`` asks whether the loss is not zero.
+    """
 
     __slots__ = ()
 
@@ -111,6 +122,9 @@ class Arithmetic:
         x = self._compared(other)
         return NotImplemented if x is None else self._real() >= x
 
+    def __bool__(self) -> bool:
+        return self._real() != 0.0
+
     # Reflected forms: a plain number on the left, as in ``2 * x`` or ``2 ** x`` ----------------------
 
     def __radd__(self: Number, other: Any) -> Number:
@@ -125,54 +139,130 @@ class Arithmetic:
         base = self._lift(base)
         return NotImplemented if base is NotImplemented else base._apply(POW, self)
 
-    # Derived operations: composed of fundamental ones -----------------------------------------------
-
-    @composite("sub")
-    def _subtract(self: Number, other: Number) -> Number:
-        return self + (-other)
-
-    @composite("div")
-    def _divide(self: Number, other: Number) -> Number:
-        return self * other.reciprocal()
+    # Derived operations: composed of fundamental ones (the functions below) ---------------------------
 
     def __sub__(self: Number, other: Any) -> Number:
         """a - b = a + (-b)."""
         other = self._lift(other)
-        return NotImplemented if other is NotImplemented else self._subtract(other)
+        return NotImplemented if other is NotImplemented else subtract(self, other)
 
     def __rsub__(self: Number, other: Any) -> Number:
         other = self._lift(other)
-        return NotImplemented if other is NotImplemented else other._subtract(self)
+        return NotImplemented if other is NotImplemented else subtract(other, self)
 
     def __truediv__(self: Number, other: Any) -> Number:
         """a / b = a · (1/b)."""
         other = self._lift(other)
-        return NotImplemented if other is NotImplemented else self._divide(other)
+        return NotImplemented if other is NotImplemented else divide(self, other)
 
     def __rtruediv__(self: Number, other: Any) -> Number:
         other = self._lift(other)
-        return NotImplemented if other is NotImplemented else other._divide(self)
+        return NotImplemented if other is NotImplemented else divide(other, self)
 
-    @composite("sigmoid")
     def sigmoid(self: Number) -> Number:
-        """σ(x) = 1 / (1 + e⁻ˣ), with derivative σ(x)·(1 − σ(x)); σ'(0) = 0.25.
+        """σ(x) = 1 / (1 + e⁻ˣ), with derivative σ(x)·(1 − σ(x)); σ'(0) = 0.25 (see :func:`sigmoid`)."""
+        return sigmoid(self)
 
-        For x < 0 the same value is written eˣ / (1 + eˣ), so that no exponential ever overflows:
-        sigmoid(-1000) is 0.0 with a finite gradient.
-        """
-        if self._real() >= 0.0:
-            return (1.0 + (-self).exp()).reciprocal()
-        e = self.exp()
-        return e * (1.0 + e).reciprocal()
-
-    @composite("tanh")
     def tanh(self: Number) -> Number:
-        """tanh x = (1 − e⁻²ˣ) / (1 + e⁻²ˣ), with derivative 1 − tanh² x.
+        """tanh x, with derivative 1 − tanh² x (see :func:`tanh`)."""
+        return tanh(self)
 
-        For x < 0 it is written (e²ˣ − 1) / (e²ˣ + 1) instead, so that no exponential ever overflows.
-        """
-        if self._real() >= 0.0:
-            e = (-2.0 * self).exp()
-            return (1.0 - e) * (1.0 + e).reciprocal()
-        e = (2.0 * self).exp()
-        return (e - 1.0) * (e + 1.0).reciprocal()
+
+# ---------------------------------------------------------------------------------------------------
+# The fundamental operations as functions of floats or nodes: a float computes what a node would hold.
+# ---------------------------------------------------------------------------------------------------
+
+
+def _fundamental(op: Op, on_nodes: Callable[..., Any]) -> Callable[..., Any]:
+    """``op`` as a function: on plain numbers its forward function from the table (refusing an overflow, as
+    a node does); when an operand is a node, ``on_nodes`` (the operator), which builds the graph."""
+
+    def on_floats(*operands: Any) -> Any:
+        floats = [float(x) for x in operands]
+        out = op.forward(*floats)
+        if out - out != 0.0:  # ±inf or NaN
+            refuse_overflow(op, out, *floats)
+        return out
+
+    def unary(a: Any) -> Any:
+        return on_nodes(a) if isinstance(a, Arithmetic) else on_floats(a)
+
+    def binary(a: Any, b: Any) -> Any:
+        return on_nodes(a, b) if isinstance(a, Arithmetic) or isinstance(b, Arithmetic) else on_floats(a, b)
+
+    apply = unary if op.arity == 1 else binary
+    apply.__name__ = apply.__qualname__ = op.name
+    apply.__doc__ = f"The fundamental operation {op.name} on floats or nodes."
+    return apply
+
+
+add = _fundamental(ADD, operator.add)
+neg = _fundamental(NEG, operator.neg)
+mul = _fundamental(MUL, operator.mul)
+power = _fundamental(POW, operator.pow)
+reciprocal = _fundamental(RECIPROCAL, Arithmetic.reciprocal)
+exp = _fundamental(EXP, Arithmetic.exp)
+log = _fundamental(LOG, Arithmetic.log)
+relu = _fundamental(RELU, Arithmetic.relu)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Derived operations, composed of fundamental ones; each is one composite box in a drawing.
+# ---------------------------------------------------------------------------------------------------
+
+
+@composite("sub")
+def subtract(a: Any, b: Any) -> Any:
+    """a − b = a + (−b)."""
+    return add(a, neg(b))
+
+
+@composite("div")
+def divide(a: Any, b: Any) -> Any:
+    """a / b = a · (1/b)."""
+    return mul(a, reciprocal(b))
+
+
+@composite("sigmoid")
+def sigmoid(x: Any) -> Any:
+    """σ(x) = 1 / (1 + e⁻ˣ), with derivative σ(x)·(1 − σ(x)); σ'(0) = 0.25.
+
+    For x < 0 the same value is written eˣ / (1 + eˣ), so that no exponential ever overflows:
+    sigmoid(-1000) is 0.0 with a finite gradient.
+    """
+    if real(x) >= 0.0:
+        return reciprocal(add(1.0, exp(neg(x))))
+    e = exp(x)
+    return mul(e, reciprocal(add(1.0, e)))
+
+
+@composite("tanh")
+def tanh(x: Any) -> Any:
+    """tanh x = (1 − e⁻²ˣ) / (1 + e⁻²ˣ), with derivative 1 − tanh² x.
+
+    For x < 0 it is written (e²ˣ − 1) / (e²ˣ + 1) instead, so that no exponential ever overflows.
+    """
+    if real(x) >= 0.0:
+        e = exp(mul(-2.0, x))
+        return mul(subtract(1.0, e), reciprocal(add(1.0, e)))
+    e = exp(mul(2.0, x))
+    return mul(subtract(e, 1.0), reciprocal(add(e, 1.0)))
+
+
+#: Every operation a ``Value`` or a ``Dual`` knows, by name, as a function of its operands (floats or nodes):
+#: the eight fundamental ones of the table, then the four composed of them.
+OPERATIONS: dict[str, Callable[..., Any]] = {
+    "add": add,
+    "neg": neg,
+    "mul": mul,
+    "reciprocal": reciprocal,
+    "exp": exp,
+    "log": log,
+    "pow": power,
+    "relu": relu,
+    "sub": subtract,
+    "div": divide,
+    "sigmoid": sigmoid,
+    "tanh": tanh,
+}
+assert list(OPERATIONS)[: len(BUILT_IN)] == list(BUILT_IN), "OPERATIONS starts with the table, in its order"

@@ -7,10 +7,11 @@ Stepper, and pickles (which store it by name: define it again before loading one
 
 Its ``local`` rule is called with floats in a plain backward pass, and with Values (``create_graph``)
 or dual numbers (forward mode) otherwise, so write it with operators they all share (``+``, ``*``,
-``/``, ``**``) and the helpers :func:`exp`, :func:`log`, :func:`sigmoid` and :func:`tanh` below, which
-accept any of them.
+``/``, ``**``) and the functions of :mod:`microdiff.engine.arithmetic` (``exp``, ``log``, ``sigmoid``,
+``tanh``…), which accept any of them.
 
 >>> import math
+>>> from microdiff.engine.arithmetic import sigmoid
 >>> softplus = primitive(
 ...     "softplus",
 ...     forward=lambda a: math.log1p(math.exp(-abs(a))) + max(a, 0.0),   # log(1 + eᵃ), without overflow
@@ -26,7 +27,6 @@ accept any of them.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from numbers import Real
 from typing import Any
@@ -89,32 +89,3 @@ def _float(x: Any, name: str) -> float:
     if not isinstance(x, Real):
         raise TypeError(f"{name} needs numbers, Values or dual numbers, not {type(x).__name__}: {x!r}")
     return float(x)
-
-
-# Functions for writing local rules: each accepts a float, a Value or a dual number. --------------------
-
-
-def exp(x: Any) -> Any:
-    """eˣ."""
-    return math.exp(x) if isinstance(x, Real) else x.exp()
-
-
-def log(x: Any) -> Any:
-    """ln x."""
-    return math.log(x) if isinstance(x, Real) else x.log()
-
-
-def sigmoid(x: Any) -> Any:
-    """σ(x) = 1 / (1 + e⁻ˣ), computed without overflow."""
-    if not isinstance(x, Real):
-        return x.sigmoid()
-    a = float(x)
-    if a >= 0.0:
-        return 1.0 / (1.0 + math.exp(-a))
-    e = math.exp(a)
-    return e / (1.0 + e)
-
-
-def tanh(x: Any) -> Any:
-    """tanh x."""
-    return math.tanh(x) if isinstance(x, Real) else x.tanh()

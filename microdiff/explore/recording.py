@@ -246,7 +246,7 @@ class Recorder:
 def _drawings(sources: list[str]) -> tuple[list[str], str]:
     """The units' drawings, and a note for the page when some or all are missing, saying why."""
     if sources and not any(sources):
-        return [], "The graphviz package is missing, so the neurons cannot be expanded: pip install 'microdiff[viz]'."
+        return [], "The graphviz package is missing, so the neurons cannot be expanded: pip install graphviz."
     try:
         drawings, complaints = graphs.render_drawings(sources)
     except FileNotFoundError:
