@@ -345,7 +345,7 @@ def _placement(order: list[Value]) -> dict[Value, Composite | None]:
             continue
         chains = [boxes_around(box) for box in uses[node]]
         box = next((box for box in chains[0] if all(box in chain for chain in chains[1:])), None)
-        while box is not None and id(node) in box.inputs:
+        while box is not None and node in box.inputs:
             box = box.parent
         where[node] = box
     return where

@@ -35,18 +35,13 @@ class Composite:
     would make a cycle for the garbage collector in every graph.
     """
 
-    __slots__ = ("name", "_inputs", "inner", "parent")
+    __slots__ = ("name", "inputs", "inner", "parent")
 
     def __init__(self, name: str, inputs: Sequence[Any] = (), inner: Composite | None = None) -> None:
         self.name = name
-        self._inputs = inputs
+        self.inputs = inputs  # the nodes it reads, as given (not copied: a layer's neurons share one list)
         self.inner = inner
         self.parent: Composite | None = None
-
-    @property
-    def inputs(self) -> frozenset[int]:
-        """The ids of the composite's input nodes (ids, so that a set of them needs no hashing of nodes)."""
-        return frozenset(id(node) for node in self._inputs)
 
     def __repr__(self) -> str:
         return f"Composite({self.name!r})"
@@ -120,12 +115,12 @@ def composite_boxes(order: Sequence[Any]) -> dict[Any, Composite]:
 
 def _members(box: Composite, output: Any) -> set[Any]:
     """The operation nodes of ``box``: from its output back to (not including) its inputs."""
-    inputs = box.inputs
+    inputs = set(box.inputs)
     found: set[Any] = set()
     stack = [output]
     while stack:
         node = stack.pop()
-        if id(node) in inputs or node in found or node._op is None:
+        if node in inputs or node in found or node._op is None:
             continue
         found.add(node)
         stack.extend(node.parents)
