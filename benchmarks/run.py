@@ -378,16 +378,16 @@ def chain_rule_paths() -> tuple[float, float, int]:
 
     import train
 
-    from microdiff.engine import reverse
+    from microdiff.engine import value  # Value and reverse mode
 
     scalar, model, params = train.engine("microdiff")
     points, labels = train.two_moons()
     scores = [model([scalar(x0), scalar(x1)])[0] for x0, x1 in points]
     losses = [(1 + -y * s).relu() for s, y in zip(scores, labels)]
     loss = sum(losses, scalar(0.0)) * (1.0 / len(losses)) + 1e-4 * sum((p * p for p in params), scalar(0.0))
-    order = reverse.topological_order(loss)
-    fast = timed(lambda: reverse._backpropagate_into_grad(order, 1.0), 7)
-    walk = timed(lambda: deque(reverse.chain_rule(order, {loss: 1.0}), maxlen=0), 7)
+    order = value.topological_order(loss)
+    fast = timed(lambda: value._backpropagate_into_grad(order, 1.0), 7)
+    walk = timed(lambda: deque(value.chain_rule(order, {loss: 1.0}), maxlen=0), 7)
     return fast, walk, len(order)
 
 

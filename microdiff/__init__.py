@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from microdiff.drawing.backward_steps import backward_steps  # the steps as data: no graphviz needed
 from microdiff.engine.composite import composite, mark_composite
+from microdiff.engine.disconnected import DisconnectedGradientWarning
 from microdiff.engine.forward import Dual, jvp
-from microdiff.engine.functional import grad, hessian, hvp, value_and_grad
+from microdiff.engine.functional import grad, gradients, hessian, hvp, value_and_grad
 from microdiff.engine.gradcheck import GradcheckError, gradcheck
 from microdiff.engine.ops import OPS, Op
 from microdiff.engine.primitive import primitive
-from microdiff.engine.reverse import DisconnectedGradientWarning, gradients
-from microdiff.engine.value import Constant, Value, enable_grad, no_grad
+from microdiff.engine.value import Constant, Value, enable_grad, no_grad, topological_order
 
 if TYPE_CHECKING:  # (for type checkers: at run time they come from __getattr__ below)
     from microdiff.drawing.draw import draw
@@ -64,6 +64,7 @@ __all__ = [
     "Op",
     "OPS",
     "primitive",
+    "topological_order",
     "Stepper",
     "Value",
     "value_and_grad",

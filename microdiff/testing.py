@@ -100,7 +100,9 @@ class Expression:
     steps: tuple[Instruction, ...]
 
     def evaluate(self, *args: Any, functions: dict[str, Callable[..., Any]] | None = None) -> Any:
-        """The expression's value on ``args``, with ``functions`` (default :data:`METHODS`) for the ops."""
+        """The expression's value on ``args``, with ``functions`` (default :data:`METHODS`: Python's operators and
+        methods, so any class with them will do) for the ops. ``functions=OPERATIONS`` (the engine's own, of
+        :mod:`microdiff.engine.arithmetic`) takes plain floats too."""
         table = METHODS if functions is None else functions
         results = list(args)
         for step in self.steps:

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from microdiff import DisconnectedGradientWarning, Value, grad, gradients, no_grad
-from microdiff.engine.reverse import topological_order
+from microdiff.engine.value import topological_order
 
 
 def test_every_node_shows_its_gradient():

@@ -13,8 +13,7 @@ from microdiff import Value
 from microdiff.drawing.backward_steps import backward_steps
 from microdiff.drawing.draw import draw
 from microdiff.drawing.stepper import Stepper
-from microdiff.engine.reverse import topological_order
-from microdiff.engine.value import Constant
+from microdiff.engine.value import Constant, topological_order
 from microdiff.testing import expressions
 
 SVG = "{http://www.w3.org/2000/svg}"

@@ -26,7 +26,7 @@ from microdiff.drawing.dot import (
     visible,
 )
 from microdiff.drawing.draw import draw
-from microdiff.engine.reverse import topological_order
+from microdiff.engine.value import topological_order
 
 SVG = "{http://www.w3.org/2000/svg}"
 XLINK = "{http://www.w3.org/1999/xlink}"

@@ -6,7 +6,7 @@ import threading
 import pytest
 
 from microdiff import Value, gradients
-from microdiff.engine.reverse import collector_paused
+from microdiff.engine.value import collector_paused
 
 
 @pytest.fixture

@@ -12,8 +12,7 @@ import sys
 
 import pytest
 
-from microdiff.engine.reverse import topological_order
-from microdiff.engine.value import Value
+from microdiff.engine.value import Value, topological_order
 from microdiff.explore import GRID, LEVELS, REGION_CODES, Recorder, Recording, graphs, point_graph, record
 from microdiff.explore.regions import decision_regions, float_forward, grid_points
 from microdiff.nn import MLP, SGD, cross_entropy, hinge_loss

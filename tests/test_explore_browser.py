@@ -18,7 +18,7 @@ from explorer_browser import (
     load,
 )
 
-from microdiff.engine.reverse import gradients
+from microdiff.engine.functional import gradients
 from microdiff.explore import point_graph, record
 from microdiff.nn import MLP, cross_entropy, hinge_loss
 

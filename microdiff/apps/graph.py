@@ -29,8 +29,7 @@ import graphviz
 
 from microdiff.drawing.draw import DrawingError, draw
 from microdiff.drawing.stepper import Stepper
-from microdiff.engine.reverse import topological_order
-from microdiff.engine.value import Constant, Value
+from microdiff.engine.value import Constant, Value, topological_order
 from microdiff.files import write_atomically
 
 MAX_LENGTH = 10_000

@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from microdiff.drawing.names import compact, node_names
-from microdiff.engine.reverse import chain_rule, topological_order
-from microdiff.engine.value import Constant, Value
+from microdiff.engine.value import Constant, Value, chain_rule, topological_order
 
 if TYPE_CHECKING:  # drawing needs graphviz; the steps themselves do not
     from microdiff.drawing.draw import Graph
@@ -80,7 +79,7 @@ class BackwardStep:
 def backward_steps(root: Value) -> list[BackwardStep]:
     """The backward pass from ``root``, one :class:`BackwardStep` per operation node, output first.
 
-    The steps are those of the engine's own chain rule (:func:`~microdiff.engine.reverse.chain_rule`),
+    The steps are those of the engine's own chain rule (:func:`~microdiff.engine.value.chain_rule`),
     recorded instead of run through: the downstream contributions sent to a node add up to the
     gradient ``backward()`` gives it.
     """

@@ -35,8 +35,8 @@ from microdiff import web
 from microdiff.drawing.dot import NAME_LIMIT, TITLE_LIMIT, attribute_list, html_label, label_text, shortened, tooltip
 from microdiff.drawing.names import boxes_around, compact, local_derivatives, node_names
 from microdiff.engine.composite import Composite, composite_boxes
-from microdiff.engine.reverse import topological_order
-from microdiff.engine.value import Constant, Value
+from microdiff.engine.ops import OPS
+from microdiff.engine.value import Constant, Value, topological_order
 from microdiff.files import write_atomically
 from microdiff.style import DATA_COLOUR, GRAD_COLOUR, LOCAL_COLOUR
 
@@ -217,7 +217,7 @@ def draw(
             symbol, full = shortened(collapsed.name, NAME_LIMIT), tooltip(collapsed.name, NAME_LIMIT)
             box.append(_line(op_name, label=symbol, **STYLE["composite"], **({"tooltip": full} if full else {})))
         else:
-            symbol = shortened(node.operation.symbol, NAME_LIMIT)  # type: ignore[union-attr]  # not a leaf
+            symbol = shortened(OPS[node.op].symbol, NAME_LIMIT)
             box.append(_line(op_name, label=symbol, **STYLE["op"], width="0.3" if len(symbol) < 3 else "0.45"))
         edges.append(f"{op_name} -> {name}")
         locals_ = local_derivatives(node) if edge_derivatives and not collapsed else ()

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from microdiff.engine.composite import Composite, composite_boxes
+from microdiff.engine.ops import OPS
 from microdiff.engine.value import Constant, Value
 
 #: Up to this many unlabelled nodes, one count runs through the graph (v1 … v99); beyond it, each counts
@@ -75,4 +76,4 @@ def boxes_around(box: Composite | None) -> list[Composite]:
 
 def local_derivatives(node: Value) -> tuple[float, ...]:
     """d node / d input for each of ``node``'s inputs, from its op's ``local`` rule on floats."""
-    return tuple(node.operation.local(*[parent.data for parent in node.parents], node.data))  # type: ignore[union-attr]
+    return tuple(OPS[node.op].local(*[parent.data for parent in node.parents], node.data))

@@ -27,6 +27,7 @@ from numbers import Real
 from typing import Any
 
 from microdiff.engine.arithmetic import Arithmetic
+from microdiff.engine.disconnected import warn_disconnected
 from microdiff.engine.ops import Op, real, refuse_overflow
 
 _tags = itertools.count(1)  # tag 0 is for dual numbers made by hand; each jvp call takes the next one
@@ -125,10 +126,14 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
         raise ValueError(f"jvp needs one tangent per primal, got {len(primals)} primals and {len(tangents)} tangents")
     tag = fresh_tag()
     out = f(*[Dual(p, t, tag) for p, t in zip(primals, tangents)])
+    items = list(out) if isinstance(out, (tuple, list)) else [out]
+    pairs = [_split(item, tag) for item in items]
+    cut = [item for item in items if not (isinstance(item, Dual) and item.tag == tag)]
+    if cut:  # the same rule as grad's: a derivative of 0 because nothing connects it to the inputs is said
+        warn_disconnected("jvp", ["the inputs"], cut[0], traced=False)
     if isinstance(out, (tuple, list)):
-        pairs = [_split(item, tag) for item in out]
         return tuple(p for p, _ in pairs), tuple(t for _, t in pairs)
-    return _split(out, tag)
+    return pairs[0]
 
 
 def _split(out: Any, tag: int) -> tuple[Any, Any]:

@@ -1,4 +1,8 @@
-"""Derivatives of Python functions: ``grad``, ``value_and_grad``, ``hvp`` and ``hessian``.
+"""Derivatives as functions: ``gradients`` of a graph, and ``grad``, ``value_and_grad``, ``hvp``, ``hessian`` of
+Python functions.
+
+``gradients(output, inputs)`` runs the engine's chain rule (:func:`~microdiff.engine.value.chain_rule`) into a
+dictionary and touches no node's ``grad``.
 
 ``grad(f)`` is a new function that returns the derivative of ``f``; floats go in and floats come out.
 The inputs become fresh ``Value`` nodes, ``f`` builds its graph, and one reverse pass reads off the
@@ -14,27 +18,78 @@ into a new node (``x + 0``), so the inner derivative never mixes with the outer 
 
 **Modes mixed.** ``grad`` of a function that calls ``jvp`` (reverse over forward) works because a dual
 number may hold Values. ``jvp`` of ``grad(f)`` (forward over reverse) works too: a dual input's primal
-becomes a Value node, and the derivative of the dual output's primal and tangent with respect to it is
-a dual number again — ``grad(f)``'s value and its directional derivative, H·v. That is :func:`hvp`.
+becomes a Value node — at every depth, for a dual number of dual numbers too — and the derivative of the
+dual output's primal and tangent with respect to it is a dual number again: ``grad(f)``'s value and its
+directional derivative, H·v. That is :func:`hvp`. Any mix nests, to any order.
+
+**argnums** may repeat or reorder positions, as in JAX: ``grad(f, argnums=(1, 0))`` gives (∂f/∂y, ∂f/∂x), and
+``argnums=(0, 0)`` the derivative with respect to the first argument, twice.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from contextvars import ContextVar
 from numbers import Real
 from typing import Any
 
+from microdiff.engine.disconnected import warn_disconnected
 from microdiff.engine.forward import Dual, jvp
-from microdiff.engine.reverse import gradient_map, warn_disconnected
-from microdiff.engine.value import Value, enable_grad
+from microdiff.engine.value import Constant, Value, chain_rule, collector_paused, enable_grad, topological_order
 
 _outer_levels: ContextVar[int] = ContextVar("microdiff_grad_levels", default=0)
 
 
+def gradient_map(root: Value, seed: Any = 1.0, create_graph: bool = False) -> dict[Value, Any]:
+    """d root / d node for every node ``root`` depends on, times ``seed``, touching no ``grad``.
+
+    With ``create_graph=True`` the seed is made a node (so that even a gradient reached only through
+    ``+`` is one), and the graph of the derivatives is recorded even inside ``no_grad``.
+    """
+    with collector_paused():
+        order = topological_order(root)
+        if create_graph and not isinstance(seed, Value):
+            seed = Constant(seed)
+        grads: dict[Value, Any] = {root: seed}
+        with enable_grad() if create_graph else nullcontext():
+            for _ in chain_rule(order, grads, create_graph):
+                pass
+    return grads
+
+
+def gradients(output: Any, inputs: Sequence[Value], create_graph: bool = False) -> tuple[Any, ...]:
+    """d output / d input for each input, computed without touching any node's ``grad``.
+
+    With ``create_graph=True`` each gradient is a ``Value`` that can be differentiated again. An input
+    that ``output`` does not depend on gets 0.0, with a :class:`DisconnectedGradientWarning` (an output
+    that is a plain number depends on nothing).
+    """
+    for i, x in enumerate(inputs):
+        if not isinstance(x, Value):
+            raise TypeError(
+                f"gradients: inputs[{i}] is {type(x).__name__} {x!r}, not a Value: a derivative is taken with "
+                "respect to a node of the graph (pass x, not x.data)"
+            )
+    grads = gradient_map(output, 1.0, create_graph) if isinstance(output, Value) else {}
+    missing = [i for i, x in enumerate(inputs) if x not in grads]
+    if missing:
+        warn_disconnected("gradients", [f"inputs[{i}]" for i in missing], output, isinstance(output, Value))
+    return tuple(grads.get(x, 0.0) for x in inputs)
+
+
 def _positions(argnums: int | Sequence[int]) -> tuple[int, ...]:
     return (argnums,) if isinstance(argnums, int) else tuple(argnums)
+
+
+def _holds_value(x: Any) -> bool:
+    """Whether ``x`` is a Value, or a dual number holding one at any depth (an outer ``grad``'s variable)."""
+    while isinstance(x, Dual):
+        if _holds_value(x.tangent):
+            return True
+        x = x.primal
+    return isinstance(x, Value)
 
 
 def _variable(arg: Any, position: int) -> tuple[Any, Value]:
@@ -42,11 +97,11 @@ def _variable(arg: Any, position: int) -> tuple[Any, Value]:
 
     A float becomes a fresh leaf. A Value (an outer ``grad``'s variable) becomes a new node that equals
     it, so the inner derivative is taken with respect to this level's node only. A dual number (from
-    ``jvp``) keeps its tangent around a new node made from its primal.
+    ``jvp``) keeps its tangent around what its primal becomes, at every depth; the node is the innermost one.
     """
     if isinstance(arg, Dual):
-        node, _ = _variable(arg.primal, position)
-        return Dual(node, arg.tangent, arg.tag), node
+        inner, node = _variable(arg.primal, position)
+        return Dual(inner, arg.tangent, arg.tag), node
     if isinstance(arg, Value):
         node = arg + 0.0
         return node, node
@@ -87,7 +142,7 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> C
     """A function returning ``(f(*args), derivative)``; the derivative is a tuple when argnums is.
 
     When ``f``'s result does not depend on an argument through microdiff's operations, its derivative
-    is 0 and a :class:`~microdiff.engine.reverse.DisconnectedGradientWarning` says so and why.
+    is 0 and a :class:`~microdiff.engine.disconnected.DisconnectedGradientWarning` says so and why.
 
     >>> value_and_grad(lambda x, y: 3 * x**2 + x * y + 5 * y**2, argnums=(0, 1))(2.0, 3.0)
     (63.0, (15.0, 32.0))
@@ -99,11 +154,12 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> C
         for i in positions:
             if not -len(args) <= i < len(args):
                 raise IndexError(f"grad: argnums has {i}, but f was given {len(args)} arguments")
-        outer = _outer_levels.get() > 0 or any(isinstance(arg, Value) for arg in args)
-        variables, nodes = list(args), []
-        for i in positions:
-            variables[i], node = _variable(args[i], i)
-            nodes.append(node)
+        wanted = [i % len(args) for i in positions]  # -1 is the last argument; a position may repeat
+        outer = _outer_levels.get() > 0 or any(_holds_value(arg) for arg in args)
+        variables, node_at = list(args), {}
+        for i in dict.fromkeys(wanted):  # one variable per position, however often argnums names it
+            variables[i], node_at[i] = _variable(args[i], i)
+        nodes = [node_at[i] for i in wanted]
         level = _outer_levels.set(_outer_levels.get() + 1)
         try:
             with enable_grad():  # even inside no_grad: a derivative needs its graph
@@ -111,9 +167,9 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> C
         finally:
             _outer_levels.reset(level)
         grads, connected = _derivatives(out, nodes, create_graph=outer)
-        cut = [f"argument {i}" for k, i in enumerate(positions) if k not in connected]
+        cut = list(dict.fromkeys(f"argument {i}" for k, i in enumerate(wanted) if k not in connected))
         if cut:
-            warn_disconnected("grad", out, cut)
+            warn_disconnected("grad", cut, out, isinstance(out, (Value, Dual)))
         if not outer:  # the top level: floats out
             out, grads = _floats(out), [_floats(g) for g in grads]
         return out, grads[0] if isinstance(argnums, int) else tuple(grads)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Sequence
 
-from microdiff.engine.reverse import DisconnectedGradientWarning, gradients
+from microdiff.engine.disconnected import DisconnectedGradientWarning
+from microdiff.engine.functional import gradients
 from microdiff.engine.value import Value, enable_grad, no_grad
 
 

@@ -24,8 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from microdiff.engine.reverse import topological_order
-from microdiff.engine.value import Value
+from microdiff.engine.value import Value, topological_order
 from microdiff.nn import MLP, Module, Neuron
 from microdiff.nn.training import Loss, predictions
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from microdiff.engine.reverse import gradients
+from microdiff.engine.functional import gradients
 from microdiff.explore import graphs, page
 from microdiff.explore.regions import GRID, LEVELS, REGION_CODES, Bounds, bounds, decision_regions, outputs_of
 from microdiff.nn import SGD, Module, cross_entropy, hinge_loss

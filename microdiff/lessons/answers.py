@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from microdiff import Dual, Value, grad, gradients, jvp
 from microdiff.drawing.backward_steps import backward_steps
-from microdiff.engine.reverse import topological_order
+from microdiff.engine.value import topological_order
 from microdiff.lessons import labs
 from microdiff.lessons.checking import Exercise
 from microdiff.lessons.grading import _nodes, _search

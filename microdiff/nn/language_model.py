@@ -27,8 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from microdiff.engine.reverse import collector_paused
-from microdiff.engine.value import no_grad
+from microdiff.engine.value import collector_paused, no_grad
 from microdiff.nn import (
     Adam,
     CosineAnnealingLR,
