@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
+from contextvars import ContextVar
 from numbers import Real
 from typing import Any, TypeVar
 
@@ -125,6 +126,10 @@ class Arithmetic:
     def __bool__(self) -> bool:
         return self._real() != 0.0
 
+    def _detached(self, function: Callable[..., float], operands: tuple[Any, ...]) -> Any:
+        """A constant of this kind, ``function`` of the operands' numbers (see :func:`detached`)."""
+        return self._lift(function(*[real(x) for x in operands]))
+
     # Reflected forms: a plain number on the left, as in ``2 * x`` or ``2 ** x`` ----------------------
 
     def __radd__(self: Number, other: Any) -> Number:
@@ -228,9 +233,11 @@ def sigmoid(x: Any) -> Any:
     """σ(x) = 1 / (1 + e⁻ˣ), with derivative σ(x)·(1 − σ(x)); σ'(0) = 0.25.
 
     For x < 0 the same value is written eˣ / (1 + eˣ), so that no exponential ever overflows:
-    sigmoid(-1000) is 0.0 with a finite gradient.
+    sigmoid(-1000) is 0.0 with a finite gradient. (Unlike :func:`tanh`, sigmoid keeps the two textbook
+    formulas and chooses between them: its picture stays the one a learner draws by hand, and a trace guards
+    the choice.)
     """
-    if real(x) >= 0.0:
+    if x >= 0.0:  # (asked of x itself, so that a trace sees the choice and guards it)
         return reciprocal(add(1.0, exp(neg(x))))
     e = exp(x)
     return mul(e, reciprocal(add(1.0, e)))
@@ -238,15 +245,49 @@ def sigmoid(x: Any) -> Any:
 
 @composite("tanh")
 def tanh(x: Any) -> Any:
-    """tanh x = (1 − e⁻²ˣ) / (1 + e⁻²ˣ), with derivative 1 − tanh² x.
+    """tanh x = s · (1 − e⁻²ˢˣ) / (1 + e⁻²ˢˣ), with s = ±1 the sign of x; its derivative is 1 − tanh² x.
 
-    For x < 0 it is written (e²ˣ − 1) / (e²ˣ + 1) instead, so that no exponential ever overflows.
+    tanh is odd (tanh(−x) = −tanh x), so the formula may work with s·x = |x| ≥ 0: then no exponential ever
+    overflows. s is a constant taken from the data (:func:`sign_of`), so the same graph serves every sign — and
+    a trace replays it for any x. (For x ≥ 0 this is (1 − e⁻²ˣ) / (1 + e⁻²ˣ); for x < 0, (e²ˣ − 1) / (e²ˣ + 1),
+    to the last bit.)
     """
-    if real(x) >= 0.0:
-        e = exp(mul(-2.0, x))
-        return mul(subtract(1.0, e), reciprocal(add(1.0, e)))
-    e = exp(mul(2.0, x))
-    return mul(subtract(e, 1.0), reciprocal(add(e, 1.0)))
+    s = sign_of(x)
+    e = exp(mul(-2.0, mul(s, x)))
+    return mul(s, mul(subtract(1.0, e), reciprocal(add(1.0, e))))
+
+
+def _sign(x: float) -> float:
+    """+1.0 for x ≥ 0, −1.0 otherwise."""
+    return 1.0 if x >= 0.0 else -1.0
+
+
+def sign_of(x: Any) -> Any:
+    """The sign of x (+1 for x ≥ 0, else −1) as a constant with no gradient: ``detached(sign, x)``."""
+    return detached(_sign, x)
+
+
+def detached(function: Callable[..., float], *operands: Any) -> Any:
+    """A constant computed from the operands' numbers by ``function`` (of floats), through which no gradient
+    flows — what PyTorch's ``.detach()`` gives. ``detached(max, *logits)`` is the largest logit, a number the
+    graph treats as given: for a shift that changes nothing mathematically (softmax's), or a choice of formula
+    made for precision (tanh's sign). A trace (:mod:`microdiff.engine.trace`) records it as an instruction and
+    recomputes it from the current numbers at every replay, so it never goes stale.
+    """
+    carrier = next((x for x in operands if isinstance(x, Arithmetic)), None)
+    if carrier is None:
+        return float(function(*[float(x) for x in operands]))
+    out = carrier._detached(function, operands)
+    listener = detached_listener.get()
+    if listener is not None:
+        listener(out, function, operands)
+    return out
+
+
+#: Who is told of every constant :func:`detached` makes in this context: a trace being recorded, or no one.
+detached_listener: ContextVar[Callable[[Any, Callable[..., float], tuple[Any, ...]], None] | None] = ContextVar(
+    "microdiff_detached_listener", default=None
+)
 
 
 #: Every operation a ``Value`` or a ``Dual`` knows, by name, as a function of its operands (floats or nodes):

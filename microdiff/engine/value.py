@@ -183,7 +183,7 @@ class Value(Arithmetic):
                 out = op.forward(self.data, other.data)
                 if out - out != 0.0:
                     refuse_overflow(op, out, self.data, other.data)
-        node = Value.__new__(Value)  # skips __init__'s checks: data comes from an operation, so it is a float
+        node = _Node.__new__(_Node)  # skips __init__'s checks: data comes from an operation, so it is a float
         node.data = out
         node.grad = 0.0
         if not _blocks_open or _recording.get():
@@ -274,6 +274,22 @@ class Constant(Value):
     """
 
     __slots__ = ()
+
+
+#: The class of the nodes operations make: ``Value``, or — while a trace is being recorded — the tracing kind
+#: of :mod:`microdiff.engine.trace`, which notes every decision made on its numbers (see :func:`making`).
+_Node: type[Value] = Value
+
+
+@contextmanager
+def making(kind: type[Value]) -> Iterator[None]:
+    """Within this block, operations make nodes of ``kind`` (a subclass of ``Value`` with the same slots)."""
+    global _Node
+    before, _Node = _Node, kind
+    try:
+        yield
+    finally:
+        _Node = before
 
 
 # ---------------------------------------------------------------------------------------------------
