@@ -52,6 +52,7 @@ INSTALL_HINT = f"Graphviz's dot program is not installed, so this is the graph's
 BOUNDED_LAYOUT = {"nslimit": "3", "nslimit1": "3"}
 FONT = "Helvetica,Arial,sans-serif"
 UNKNOWN_COLOUR = "#9ca3af"  # grey: a gradient not known yet, half way through a backward pass
+KEY_COLOUR = "#6b7280"  # the key's own word, "key:"
 LEADER_COLOUR = "#b4b9c3"  # the thin line from an edge's words to the edge (Graphviz draws it in the font colour)
 INPUT_ROLES = {"pow": ("base", "exponent")}  # ops whose inputs play different parts say which is which
 STYLE = {
@@ -91,8 +92,8 @@ STYLE = {
         "labeljust": "c",
     },
 }
-#: The key's words for each kind of value box, in the order the key lists them.
-KEY = {"leaf": "leaf", "value": "result", "constant": "constant"}
+#: The key's words for each kind of box, in the order the key lists them (each only where one is drawn).
+KEY = {"leaf": "leaf", "value": "result", "constant": "constant", "composite": "composite"}
 
 
 class Graph(graphviz.Digraph):
@@ -216,6 +217,7 @@ def draw(
         collapsed = shape.collapsed.get(node)
         op_name = f"op{index[node]}"
         if collapsed:
+            kinds.add("composite")
             symbol, full = shortened(collapsed.name, NAME_LIMIT), tooltip(collapsed.name, NAME_LIMIT)
             box.append(_line(op_name, label=symbol, **STYLE["composite"], **({"tooltip": full} if full else {})))
         else:
@@ -275,22 +277,19 @@ def _edge_label(words: str) -> str:
 def _caption(title: str, kinds: set[str], show_grad: bool, unknown: bool) -> dict[str, Any]:
     """The graph's label, at the bottom left: the title (if any) above the key to the picture's colours.
 
-    The key shows each kind of box drawn — a leaf, a result, a constant — in the style it is drawn in,
-    and the gradient's colour (and the grey "?" of one not known yet)."""
-    cells = ['<td><font point-size="9" color="#6b7280">key:</font></td>']
+    The key shows each kind of box drawn — a leaf, a result, a constant, a collapsed composite — in the
+    style it is drawn in, and the gradient's colour (and the grey "?" of one not known yet)."""
+    cells = [_key_cell("key:", KEY_COLOUR)]
     for kind, words in KEY.items():
         if kind in kinds:
             style = STYLE[kind]
+            box = f'border="1" style="{style["style"].replace(",filled", "")}" color="{style["color"]}"'
             fill = f' bgcolor="{style["fillcolor"]}"' if "fillcolor" in style else ""
-            colour = style.get("fontcolor", DATA_COLOUR)
-            cells.append(
-                f'<td border="1" style="{style["style"].replace(",filled", "")}" color="{style["color"]}"{fill}>'
-                f'<font point-size="9" color="{colour}">{words}</font></td>'
-            )
+            cells.append(_key_cell(words, style.get("fontcolor", DATA_COLOUR), box + fill))
     if show_grad:
-        cells.append(f'<td><font point-size="9" color="{GRAD_COLOUR}">grad = d output / d value</font></td>')
+        cells.append(_key_cell("grad = d output / d value", GRAD_COLOUR))
         if unknown:
-            cells.append(f'<td><font point-size="9" color="{UNKNOWN_COLOUR}">grad ? = not known yet</font></td>')
+            cells.append(_key_cell("grad ? = not known yet", UNKNOWN_COLOUR))
     key = f'<table border="0" cellspacing="3" cellpadding="2"><tr>{"".join(cells)}</tr></table>'
     rows = f'<tr><td align="left">{key}</td></tr>'
     if title:
@@ -299,6 +298,11 @@ def _caption(title: str, kinds: set[str], show_grad: bool, unknown: bool) -> dic
     label = html_label(f'<table border="0" cellspacing="0" cellpadding="0">{rows}</table>')
     full = tooltip(title, TITLE_LIMIT)
     return {"label": label, "labelloc": "b", "labeljust": "l", **({"tooltip": full} if full else {})}
+
+
+def _key_cell(words: str, colour: str, box: str = "") -> str:
+    """One cell of the key: ``words`` in ``colour``, in a box drawn as ``box`` says (none by default)."""
+    return f'<td {box}><font point-size="9" color="{colour}">{label_text(words)}</font></td>'
 
 
 def _columns(drawn: list[Value], column: dict[Value, int], index: dict[Value, int]) -> list[str]:
