@@ -99,13 +99,14 @@ def test_the_key_lists_only_what_the_drawing_shows():
 
 
 @pytest.mark.needs_dot
-def test_the_title_stands_above_the_key_and_the_key_under_the_picture():
+def test_the_title_and_then_the_key_stand_under_the_picture():
     svg = svg_of(draw(seeds_f(), title="f at (2, 3)"))
     texts = [t for t in next(g for g in svg.iter(f"{SVG}g") if g.get("class") == "graph") if t.tag == f"{SVG}text"]
     title, key = texts[0], texts[1]
     assert title.text == "f at (2, 3)" and key.text == "key:"
+    assert float(title.get("x")) < float(key.get("x"))  # on one line: a line of its own would stretch the key
     nodes = [float(t.get("y")) for g in svg.iter(f"{SVG}g") if g.get("class") == "node" for t in g.iter(f"{SVG}text")]
-    assert float(title.get("y")) < float(key.get("y")) and max(nodes) < float(title.get("y"))  # y grows downwards
+    assert max(nodes) < min(float(title.get("y")), float(key.get("y")))  # under the picture (y grows downwards)
 
 
 def test_the_power_is_drawn_as_python_writes_it():

@@ -240,11 +240,11 @@ def draw(
         "edge " + attribute_list(edge_style | {"fontcolor": LEADER_COLOUR}),
         "graph " + attribute_list(_caption(title, kinds, show_grad, unknown)),
     ]
-    graph = Graph(name="computational_graph", body=[f"\t{line}\n" for line in head + boxes.lines() + edges])
-    graph.body += [f"\t{line}\n" for line in _columns(shape.drawn, shape.column, index)]
+    body = head + boxes.lines() + edges + _columns(shape.drawn, shape.column, index)
+    graph = Graph(name="computational_graph", body=[f"\t{line}\n" for line in body])
     operations = sum(1 for node in shape.drawn if node.parents)
-    name = shortened(shape.names[root], NAME_LIMIT)
-    graph.summary = f"drawing of {name} ({len(shape.drawn)} values, {operations} operations)"
+    of = shortened(shape.names[root], NAME_LIMIT)
+    graph.summary = f"drawing of {of} ({len(shape.drawn)} values, {operations} operations)"
     return graph
 
 
@@ -275,7 +275,7 @@ def _edge_label(words: str) -> str:
 
 
 def _caption(title: str, kinds: set[str], show_grad: bool, unknown: bool) -> dict[str, Any]:
-    """The graph's label, at the bottom left: the title (if any) above the key to the picture's colours.
+    """The graph's label, at the bottom left: the title (if any), then the key to the picture's colours.
 
     The key shows each kind of box drawn — a leaf, a result, a constant, a collapsed composite — in the
     style it is drawn in, and the gradient's colour (and the grey "?" of one not known yet)."""
@@ -290,12 +290,10 @@ def _caption(title: str, kinds: set[str], show_grad: bool, unknown: bool) -> dic
         cells.append(_key_cell("grad = d output / d value", GRAD_COLOUR))
         if unknown:
             cells.append(_key_cell("grad ? = not known yet", UNKNOWN_COLOUR))
-    key = f'<table border="0" cellspacing="3" cellpadding="2"><tr>{"".join(cells)}</tr></table>'
-    rows = f'<tr><td align="left">{key}</td></tr>'
-    if title:
+    if title:  # on the key's line, before it: a line of its own would share its width out among the key's boxes
         text = label_text(shortened(title, TITLE_LIMIT))
-        rows = f'<tr><td align="left"><font point-size="12">{text}</font></td></tr>{rows}'
-    label = html_label(f'<table border="0" cellspacing="0" cellpadding="0">{rows}</table>')
+        cells[:0] = [f'<td align="left"><font point-size="12">{text}</font></td>', '<td width="12"></td>']
+    label = html_label(f'<table border="0" cellspacing="3" cellpadding="2"><tr>{"".join(cells)}</tr></table>')
     full = tooltip(title, TITLE_LIMIT)
     return {"label": label, "labelloc": "b", "labeljust": "l", **({"tooltip": full} if full else {})}
 

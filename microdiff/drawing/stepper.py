@@ -146,7 +146,8 @@ class Stepper:
     def page(self) -> str:
         """A whole self-contained HTML page holding the stepper (no file or network needed to show it)."""
         head = '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>backward, step by step</title>'
-        heading = f"<h1>Backward, step by step: {html_text(self.steps[0].names[self.root]) if self.steps else ''}</h1>"
+        of = f": {html_text(self.steps[0].names[self.root])}" if self.steps else ""
+        heading = f"<h1>Backward, step by step{of}</h1>"
         return f"{head}{_PAGE_STYLE}</head><body>\n{heading}\n{self.html(keys_on_page=True)}\n</body></html>\n"
 
     def contents(self, path: str | Path) -> dict[Path, str | bytes]:
