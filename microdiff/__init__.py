@@ -11,7 +11,7 @@
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from microdiff.drawing.backward_steps import backward_steps  # the steps as data: no graphviz needed
+from microdiff.anatomy import backward_steps  # the steps as data: no graphviz needed
 from microdiff.engine.composite import composite, mark_composite
 from microdiff.engine.disconnected import DisconnectedGradientWarning
 from microdiff.engine.forward import Dual, jvp

@@ -12,6 +12,7 @@ import sys
 
 import pytest
 
+from microdiff.drawing.runner import DotNotFound, DotTimedOut
 from microdiff.engine.value import Value, topological_order
 from microdiff.explore import GRID, LEVELS, REGION_CODES, Recorder, Recording, graphs, point_graph, record
 from microdiff.explore.regions import decision_regions, float_forward, grid_points
@@ -266,8 +267,8 @@ def test_page_is_self_contained(tmp_path, three):
 @pytest.mark.parametrize(
     "failure, says",
     [
-        (FileNotFoundError("dot"), "is not installed"),
-        (subprocess.TimeoutExpired("dot", 60), "took more than"),
+        (DotNotFound("Graphviz's dot program is not installed"), "is not installed"),
+        (DotTimedOut("dot did not finish drawing the graph within 60 s"), "took more than"),
     ],
 )
 def test_page_without_drawings_says_why(monkeypatch, failure, says):
@@ -278,7 +279,7 @@ def test_page_without_drawings_says_why(monkeypatch, failure, says):
     _, run = binary_run(steps=2, every=1, grid=3)
     data, svgs = page_parts(run.to_html())
     assert svgs == [] and says in data["note"] and len(data["tapes"]) == 2
-    assert ("apt-get install graphviz" in data["note"]) == isinstance(failure, FileNotFoundError)
+    assert ("apt-get install graphviz" in data["note"]) == isinstance(failure, DotNotFound)
 
 
 @needs_dot

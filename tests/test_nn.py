@@ -9,8 +9,8 @@ import pytest
 from conftest import require
 
 from microdiff import Value, no_grad
+from microdiff.anatomy import composite_boxes
 from microdiff.datasets import make_circles, make_moons, make_spiral, make_xor
-from microdiff.engine.composite import composite_boxes
 from microdiff.engine.value import topological_order
 from microdiff.nn import (
     MLP,

@@ -25,10 +25,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import graphviz
-
 from microdiff.datasets import Point, make_moons
-from microdiff.drawing.draw import DrawingError, draw
+from microdiff.drawing.draw import draw
+from microdiff.drawing.runner import DrawingError
 from microdiff.engine.value import Value
 from microdiff.explore import Recorder
 from microdiff.files import replacing, write_atomically
@@ -179,9 +178,8 @@ def draw_neuron(neurons: Sequence[Neuron], points: Sequence[Point], stem: Path) 
     graph = draw(out, edge_derivatives=True, title="One neuron, relu(w0·x0 + w1·x1 + b), after out.backward()")
     try:
         return graph.write(stem.with_suffix(".png"))
-    except (graphviz.ExecutableNotFound, DrawingError) as error:
-        why = "Graphviz's dot is not installed" if isinstance(error, graphviz.ExecutableNotFound) else str(error)
-        print(f"note: {why}; wrote the DOT text instead (apt-get install graphviz to get a picture)")
+    except DrawingError as error:  # dot missing, failing or too slow: the one line says which
+        print(f"note: {error}; wrote the DOT text instead")
         return write_atomically(stem.with_suffix(".dot"), graph.source)
 
 

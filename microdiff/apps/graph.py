@@ -25,9 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import graphviz
-
-from microdiff.drawing.draw import DrawingError, draw
+from microdiff.drawing.draw import draw
+from microdiff.drawing.runner import DotNotFound, DrawingError
 from microdiff.drawing.stepper import Stepper
 from microdiff.engine.value import Constant, Value, topological_order
 from microdiff.files import write_atomically
@@ -106,11 +105,8 @@ def run(args: argparse.Namespace) -> int:
             files |= Stepper(root, **options).contents(args.steps)
         make_folders(list(dict.fromkeys(path.parent for path in files)))
         written = [write_atomically(path, content) for path, content in files.items()]
-    except graphviz.ExecutableNotFound:
-        return _fail(
-            "Graphviz's dot is not installed: apt-get install graphviz, or brew install graphviz "
-            "(pip cannot install it); --format dot writes the DOT text without it"
-        )
+    except DotNotFound as error:
+        return _fail(f"{error}; --format dot writes the DOT text without it")
     except (ValueError, ArithmeticError, DrawingError) as error:
         return _fail(str(error))
     except OSError as error:

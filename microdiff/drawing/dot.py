@@ -12,7 +12,7 @@ in its own language, DOT, so such text could end a label early and add nodes of 
 * :func:`quoted` writes a DOT double-quoted string, Graphviz's own quoting (``\\`` and ``"`` escaped,
   and ``&`` as ``&amp;``, since ``dot`` reads entities in labels);
 * :func:`label_text` writes text for the inside of an HTML-like label (every character but letters,
-  digits and spaces as a numeric reference: ``dot``'s HTML lexer stumbles on a bare ``]``; and
+  digits, spaces and ``. , - +`` as a numeric reference: ``dot``'s HTML lexer stumbles on a bare ``]``; and
   backslashes doubled, since ``dot`` reads ``\\N`` there too);
 * :func:`attribute_list` writes ``[name="value" …]``, quoting every value except an :class:`Html`
   label, which only :func:`html_label` makes.
@@ -31,7 +31,8 @@ TITLE_LIMIT = 160  # characters of a drawing's title
 TOOLTIP_LIMIT = 3000  # characters kept in a tooltip: at most 5 bytes each once quoted (& is &amp;), under dot's 16,384
 
 _C0_PICTURES = {code: chr(0x2400 + code) for code in range(0x20)} | {0x7F: "\u2421"}  # ␀ … ␟, ␡
-_SAFE_IN_HTML = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ")
+# Characters with no meaning to dot's HTML lexer (numbers such as -1.5e+07, lists "a, b"): kept as they are.
+_SAFE_IN_HTML = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,-+")
 
 
 class Html(str):
@@ -87,8 +88,9 @@ def quoted(text: Any) -> str:
 
 
 def label_text(text: Any) -> str:
-    """``text`` for the inside of an HTML-like label: letters, digits and spaces as they are, the rest
-    as numeric character references (``<`` → ``&#60;``), which ``dot`` reads as plain characters.
+    """``text`` for the inside of an HTML-like label: letters, digits, spaces and ``. , - +`` as they
+    are, the rest as numeric character references (``<`` → ``&#60;``), which ``dot`` reads as plain
+    characters.
 
     A backslash is doubled first: even here ``dot`` reads ``\\N`` as the node's name.
     """

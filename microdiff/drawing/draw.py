@@ -1,30 +1,32 @@
 """Drawing a computational graph with Graphviz: values, operations, composite boxes and gradients.
 
-``draw(root)`` walks the graph that ``root`` was computed from and returns a :class:`Graph` (a
-``graphviz.Digraph``) that Jupyter shows inline as SVG. The picture reads left to right, like the
-forward pass:
+``draw(root)`` returns a :class:`Graph` (a ``graphviz.Digraph``) that Jupyter shows inline as SVG. What
+the picture shows — which nodes, in which boxes and columns, named how — is worked out by
+:func:`microdiff.anatomy.anatomy`; this module writes it as DOT text. The picture reads left to right,
+like the forward pass, one column per step of it:
 
-* each **value** is a rounded box with its name (its label, or ``v3`` for the third unlabelled node
-  from the left), its data and, in orange, its gradient;
-* each **operation** is a small circle with the op's symbol from the table in :mod:`microdiff.engine.ops`,
-  between its inputs and its output; a power's edges say which input is the ``base`` and which the
-  ``exponent``;
-* a **constant** (the 2 in ``2 * x``) is its number alone: it has no gradient worth showing;
+* each **value** is a rounded box with its name (its label, or ``v1, v2…`` column by column from the
+  left), its data and, in orange, its gradient: green for a leaf, blue for the result of an operation;
+* each **operation** is a small circle with the op's symbol from the table in :mod:`microdiff.engine.ops`
+  (``**`` for a power, as Python writes it), between its inputs and its output; a power's edges say
+  which input is the ``base`` and which the ``exponent``;
+* a **constant** (the 2 in ``2 * x``) is its number alone, in a dashed box: it has no gradient worth showing;
 * a **composite** (sigmoid, tanh, sub, div, a neuron) is a labelled box around its fundamental parts,
-  or one node of its own when collapsed.
+  or one node of its own when collapsed;
+* a **key** at the bottom says what the colours mean, under the title if there is one.
 
 With ``edge_derivatives=True`` each edge into an operation carries its *local* derivative, computed
-from the op's ``local`` rule: multiplying it by the output's gradient (upstream) gives the gradient
-that flows back along the edge (downstream).
+from the op's ``local`` rule, tied to its edge by a thin line: multiplying it by the output's gradient
+(upstream) gives the gradient that flows back along the edge (downstream).
 
 Every piece of text enters the DOT source through :mod:`microdiff.drawing.dot`, so no label can break
-the drawing; and ``dot`` itself runs under a time limit (:attr:`Graph.timeout`).
+the drawing; and ``dot`` runs through :func:`microdiff.drawing.runner.run_dot`, under a time limit
+(:attr:`Graph.timeout`).
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -32,20 +34,17 @@ from typing import Any
 import graphviz
 
 from microdiff import web
+from microdiff.anatomy import anatomy, boxes_around, compact, local_derivatives
 from microdiff.drawing.dot import NAME_LIMIT, TITLE_LIMIT, attribute_list, html_label, label_text, shortened, tooltip
-from microdiff.drawing.names import boxes_around, compact, local_derivatives, node_names
-from microdiff.engine.composite import Composite, composite_boxes
+from microdiff.drawing.runner import DOT_TIMEOUT, INSTALL_DOT, DotNotFound, DrawingError, run_dot
+from microdiff.engine.composite import Composite
 from microdiff.engine.ops import OPS
-from microdiff.engine.value import Constant, Value, topological_order
+from microdiff.engine.value import Constant, Value
 from microdiff.files import write_atomically
 from microdiff.style import DATA_COLOUR, GRAD_COLOUR, LOCAL_COLOUR
 
-INSTALL_HINT = (
-    "Graphviz's dot program is not installed, so this is the graph's DOT source: install it with "
-    "`apt-get install graphviz` (Debian/Ubuntu) or `brew install graphviz` (macOS); pip cannot install it."
-)
+INSTALL_HINT = f"Graphviz's dot program is not installed, so this is the graph's DOT source: {INSTALL_DOT}."
 
-DOT_TIMEOUT = 60.0  # seconds; a 1,000-node network takes dot about 1 s
 # dot's network simplex (ranking and placing nodes) may run very long on graphs where a few leaves feed
 # many operations: a sum of 49 products x*y took it 20 s, one of 80 over 5 minutes. Bounding its
 # iterations to 3 per node brings the 49 products to 0.3–0.7 s, leaves small drawings exactly as they
@@ -53,6 +52,8 @@ DOT_TIMEOUT = 60.0  # seconds; a 1,000-node network takes dot about 1 s
 BOUNDED_LAYOUT = {"nslimit": "3", "nslimit1": "3"}
 FONT = "Helvetica,Arial,sans-serif"
 UNKNOWN_COLOUR = "#9ca3af"  # grey: a gradient not known yet, half way through a backward pass
+KEY_COLOUR = "#6b7280"  # the key's own word, "key:"
+LEADER_COLOUR = "#b4b9c3"  # the thin line from an edge's words to the edge (Graphviz draws it in the font colour)
 INPUT_ROLES = {"pow": ("base", "exponent")}  # ops whose inputs play different parts say which is which
 STYLE = {
     "value": {"shape": "box", "style": "rounded,filled", "fillcolor": "#eef4fb", "color": "#8fa9c8"},
@@ -82,42 +83,36 @@ STYLE = {
         "color": "#b9a6dd",
         "height": "0.3",
     },
-    "cluster": {"style": "rounded,filled", "fillcolor": "#f6f2fc", "color": "#b9a6dd", "fontcolor": "#5b3f99"},
+    "cluster": {  # its name at the top, in the middle (a box would otherwise take the key's place, bottom left)
+        "style": "rounded,filled",
+        "fillcolor": "#f6f2fc",
+        "color": "#b9a6dd",
+        "fontcolor": "#5b3f99",
+        "labelloc": "t",
+        "labeljust": "c",
+    },
 }
-
-
-class DrawingError(RuntimeError):
-    """``dot`` failed on a drawing, or did not finish in time: one line, without ``dot``'s own output."""
+#: The key's words for each kind of box, in the order the key lists them (each only where one is drawn).
+KEY = {"leaf": "leaf", "value": "result", "constant": "constant", "composite": "composite"}
 
 
 class Graph(graphviz.Digraph):
     """A drawn computational graph: a ``graphviz.Digraph`` that Jupyter shows as SVG.
 
     ``dot`` runs under a time limit, :attr:`timeout` seconds (set it on a graph to allow more): past it,
-    or if ``dot`` fails, :class:`DrawingError` says so in one line. Without Graphviz's ``dot`` program the
-    display falls back to the DOT text and one line on how to install ``dot``; ``.source`` always works,
-    since it needs no program at all.
+    or if ``dot`` fails, a :class:`~microdiff.drawing.runner.DrawingError` says so in one line. Without
+    Graphviz's ``dot`` program the display falls back to the DOT text and one line on how to install
+    ``dot``; ``.source`` always works, since it needs no program at all. Outside Jupyter, :meth:`write`
+    saves the picture.
     """
 
     timeout: float = DOT_TIMEOUT
+    summary: str = "a drawing of a computational graph"
 
     def pipe(self, format: str | None = None, *, engine: str | None = None, encoding: str | None = None) -> Any:
         """The picture in ``format`` (``"svg"``, ``"png"``…) as bytes, or text when ``encoding`` is given."""
-        command = [engine or self.engine, f"-T{format or self.format}"]
-        try:
-            done = subprocess.run(
-                command, input=self.source.encode("utf-8"), capture_output=True, timeout=self.timeout, check=False
-            )
-        except FileNotFoundError:
-            raise graphviz.ExecutableNotFound(command) from None
-        except subprocess.TimeoutExpired:
-            raise DrawingError(
-                f"dot did not finish drawing the graph within {self.timeout:g} s (Graph.timeout): "
-                "draw a smaller graph, or collapse its composites"
-            ) from None
-        if done.returncode != 0:
-            raise DrawingError(f"dot could not draw the graph (it stopped with exit status {done.returncode})")
-        return done.stdout.decode(encoding) if encoding else done.stdout
+        picture = run_dot(self.source, format or self.format, engine=engine or self.engine, timeout=self.timeout)
+        return picture.decode(encoding) if encoding else picture
 
     def render(
         self, filename: str | os.PathLike[str] | None = None, directory: str | os.PathLike[str] | None = None,
@@ -140,10 +135,17 @@ class Graph(graphviz.Digraph):
         fmt = format or Path(path).suffix.lower().lstrip(".")
         return write_atomically(path, self.source if fmt in ("dot", "gv") else self.pipe(format=fmt))
 
+    def __repr__(self) -> str:
+        """What a plain Python shell shows: what this is, and how to see it."""
+        return (
+            f"<{self.summary}: Jupyter shows it as a picture; elsewhere write it to a file with "
+            ".write('graph.svg') (or 'graph.png', or 'graph.dot' for the DOT text)>"
+        )
+
     def _repr_svg_(self) -> str | None:
         try:
             return self.pipe(format="svg", encoding="utf-8")
-        except graphviz.ExecutableNotFound:
+        except DotNotFound:
             return None
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **_: Any) -> dict[str, str]:
@@ -189,31 +191,33 @@ def draw(
         raise TypeError(f"draw needs a Value, not {type(root).__name__}")
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise ValueError(f"draw: rankdir must be LR, TB, RL or BT, not {rankdir!r}")
-    order = topological_order(root)
-    index = {node: i for i, node in enumerate(order)}
+    shape = anatomy(root, collapse)
+    index = {node: i for i, node in enumerate(shape.order)}
     marked = set(highlight)
-    shown = _Collapsed(order, collapse, _placement(order))
-    names = _names(order, shown)
     boxes = _Boxes()
     edges: list[str] = []
-    for node in order:
-        if shown.hidden(node):
-            continue
-        box = boxes.at(shown.outer_composite(node))
+    kinds: set[str] = set()  # the kinds of box drawn, for the key
+    unknown = False  # whether some gradient shows "?"
+    for node in shape.drawn:
+        box = boxes.at(shape.box[node])
         name = f"n{index[node]}"
-        if isinstance(node, Constant):
+        kind = "constant" if isinstance(node, Constant) else "value" if node.parents else "leaf"
+        kinds.add(kind)
+        if kind == "constant":
             box.append(_line(name, label=compact(node.data, digits), **STYLE["constant"]))
             continue
         grad = node.grad if grads is None else grads.get(node)
-        style = STYLE["highlight" if node in marked else "leaf" if not node.parents else "value"]
-        full = tooltip(names[node], NAME_LIMIT)
-        label = _value_label(names[node], node, grad, show_grad, digits)
+        unknown = unknown or grad is None
+        full = tooltip(shape.names[node], NAME_LIMIT)
+        label = _value_label(shape.names[node], node, grad, show_grad, digits)
+        style = STYLE["highlight" if node in marked else kind]
         box.append(_line(name, label=label, **style, **({"tooltip": full} if full else {})))
-        if not node.parents:
+        if kind == "leaf":
             continue
-        collapsed = shown.collapsed_at(node)
+        collapsed = shape.collapsed.get(node)
         op_name = f"op{index[node]}"
         if collapsed:
+            kinds.add("composite")
             symbol, full = shortened(collapsed.name, NAME_LIMIT), tooltip(collapsed.name, NAME_LIMIT)
             box.append(_line(op_name, label=symbol, **STYLE["composite"], **({"tooltip": full} if full else {})))
         else:
@@ -222,40 +226,26 @@ def draw(
         edges.append(f"{op_name} -> {name}")
         locals_ = local_derivatives(node) if edge_derivatives and not collapsed else ()
         roles = INPUT_ROLES.get(node.op, ()) if not collapsed else ()
-        for i, parent in enumerate(shown.inputs(node)):
+        for i, parent in enumerate(shape.inputs[node]):
             words = [roles[i]] if i < len(roles) else []
             if i < len(locals_) and not isinstance(parent, Constant):
                 words.append(f"local {compact(locals_[i], digits)}")
-            attrs = {"label": f" {', '.join(words)} ", "decorate": "true"} if words else {}
-            edges.append(f"n{index[parent]} -> {op_name}" + (f" {attribute_list(attrs)}" if attrs else ""))
-    layout = {"rankdir": rankdir, "fontname": FONT, "nodesep": "0.25", "ranksep": "0.35"} | BOUNDED_LAYOUT
+            edge = f"n{index[parent]} -> {op_name}"
+            edges.append(f"{edge} {_edge_label(', '.join(words))}" if words else edge)
+    layout = {"rankdir": rankdir, "fontname": FONT, "nodesep": "0.25", "ranksep": "0.35", "newrank": "true"}
+    edge_style = {"color": "#6b7280", "arrowsize": "0.6", "fontname": FONT, "fontsize": "9"}
     head = [
-        "graph " + attribute_list(layout),
+        "graph " + attribute_list(layout | BOUNDED_LAYOUT),
         "node " + attribute_list({"fontname": FONT, "fontsize": "11", "fontcolor": DATA_COLOUR}),
-        "edge "
-        + attribute_list(
-            {"color": "#6b7280", "arrowsize": "0.6", "fontname": FONT, "fontsize": "9", "fontcolor": LOCAL_COLOUR}
-        ),
+        "edge " + attribute_list(edge_style | {"fontcolor": LEADER_COLOUR}),
+        "graph " + attribute_list(_caption(title, kinds, show_grad, unknown)),
     ]
-    if title:
-        full = tooltip(title, TITLE_LIMIT)
-        shown_title = {"label": shortened(title, TITLE_LIMIT), "labelloc": "t", "fontsize": "12"}
-        head.append("graph " + attribute_list(shown_title | ({"tooltip": full} if full else {})))
-    body = head + boxes.lines() + edges
-    return Graph(name="computational_graph", body=[f"\t{line}\n" for line in body])
-
-
-def _names(order: list[Value], shown: _Collapsed) -> dict[Value, str]:
-    """The names drawn: an unlabelled output of a collapsed composite takes the composite's name when no
-    other drawn composite has it (a neuron ``L1.n3``); the other unlabelled nodes drawn count v1, v2…"""
-    drawn = [node for node in order if not shown.hidden(node)]
-    boxes = [box.name for box in map(shown.collapsed_at, drawn) if box is not None]
-    outputs: dict[Value, str] = {}
-    for node in drawn:
-        box = shown.collapsed_at(node)
-        if box is not None and not node.label and boxes.count(box.name) == 1:
-            outputs[node] = box.name
-    return node_names(node for node in drawn if node not in outputs) | outputs
+    body = head + boxes.lines() + edges + _columns(shape.drawn, shape.column, index)
+    graph = Graph(name="computational_graph", body=[f"\t{line}\n" for line in body])
+    operations = sum(1 for node in shape.drawn if node.parents)
+    of = shortened(shape.names[root], NAME_LIMIT)
+    graph.summary = f"drawing of {of} ({len(shape.drawn)} values, {operations} operations)"
+    return graph
 
 
 def _line(name: str, **attributes: Any) -> str:
@@ -276,79 +266,49 @@ def _value_label(name: str, node: Value, grad: Any, show_grad: bool, digits: int
     return html_label(f'<table border="0" cellborder="0" cellspacing="0" cellpadding="1">{rows}</table>')
 
 
-class _Collapsed:
-    """Which composites are drawn as one node, and what that hides.
-
-    A node inside a collapsed composite is hidden, except the composite's output, which is drawn with
-    one operation node named after the composite, fed by the composite's inputs from outside.
-    """
-
-    def __init__(
-        self, order: list[Value], collapse: bool | Iterable[str], where: dict[Value, Composite | None]
-    ) -> None:
-        names = None if collapse is True else set(collapse or ())
-        self.where = where
-        self.owner: dict[Value, Composite] = {}  # node -> the outermost collapsed composite around it
-        self.output: dict[Composite, Value] = {}  # its last node in topological order is its output
-        for node in order:
-            outermost = None
-            for box in boxes_around(where[node]):
-                if names is None or box.name in names:
-                    outermost = box
-            if outermost is not None:
-                self.owner[node] = outermost
-                self.output[outermost] = node
-
-    def collapsed_at(self, node: Value) -> Composite | None:
-        """The collapsed composite whose output ``node`` is, if any."""
-        box = self.owner.get(node)
-        return box if box is not None and self.output[box] is node else None
-
-    def hidden(self, node: Value) -> bool:
-        return node in self.owner and self.collapsed_at(node) is None
-
-    def shown_as(self, node: Value) -> Value:
-        """The node drawn in place of ``node``: itself, or the output of the collapsed box hiding it."""
-        return self.output[self.owner[node]] if self.hidden(node) else node
-
-    def outer_composite(self, node: Value) -> Composite | None:
-        """The innermost box drawn around ``node``: outside its collapsed composite, if it has one."""
-        collapsed = self.collapsed_at(node)
-        return collapsed.parent if collapsed else self.where[node]
-
-    def inputs(self, node: Value) -> list[Value]:
-        """The nodes drawn as ``node``'s inputs: its parents, or a collapsed composite's inputs."""
-        box = self.collapsed_at(node)
-        if box is None:
-            return [self.shown_as(parent) for parent in node.parents]
-        members = [n for n, owner in self.owner.items() if owner is box]
-        outside = [parent for member in members for parent in member.parents if self.owner.get(parent) is not box]
-        return list(dict.fromkeys(self.shown_as(parent) for parent in outside))
+def _edge_label(words: str) -> str:
+    """The attributes of an edge that carries ``words`` (a local derivative, an input's role): the words
+    in violet, tied to their own edge by a thin grey line (``decorate``; its colour is the edge's
+    ``fontcolor``, :data:`LEADER_COLOUR`)."""
+    label = html_label(f'<font color="{LOCAL_COLOUR}">{label_text(words)}</font>')
+    return attribute_list({"label": label, "decorate": "true"})
 
 
-def _placement(order: list[Value]) -> dict[Value, Composite | None]:
-    """The innermost box each node is drawn in.
+def _caption(title: str, kinds: set[str], show_grad: bool, unknown: bool) -> dict[str, Any]:
+    """The graph's label, at the bottom left: the title (if any), then the key to the picture's colours.
 
-    An operation's node sits in its own composite. A leaf (a weight, a constant) belongs to none, so it
-    is drawn in the innermost box around all of its uses — a neuron's weights inside the neuron, the 1 of
-    a sigmoid inside the sigmoid — except that it stays outside a box whose input it is.
-    """
-    box_of = composite_boxes(order)
-    uses: dict[Value, list[Composite | None]] = {}
-    for node in order:
-        for parent in node.parents:
-            uses.setdefault(parent, []).append(box_of.get(node))
-    where: dict[Value, Composite | None] = {}
-    for node in order:
-        if node.parents or node not in uses:
-            where[node] = box_of.get(node)
-            continue
-        chains = [boxes_around(box) for box in uses[node]]
-        box = next((box for box in chains[0] if all(box in chain for chain in chains[1:])), None)
-        while box is not None and node in box.inputs:
-            box = box.parent
-        where[node] = box
-    return where
+    The key shows each kind of box drawn — a leaf, a result, a constant, a collapsed composite — in the
+    style it is drawn in, and the gradient's colour (and the grey "?" of one not known yet)."""
+    cells = [_key_cell("key:", KEY_COLOUR)]
+    for kind, words in KEY.items():
+        if kind in kinds:
+            style = STYLE[kind]
+            box = f'border="1" style="{style["style"].replace(",filled", "")}" color="{style["color"]}"'
+            fill = f' bgcolor="{style["fillcolor"]}"' if "fillcolor" in style else ""
+            cells.append(_key_cell(words, style.get("fontcolor", DATA_COLOUR), box + fill))
+    if show_grad:
+        cells.append(_key_cell("grad = d output / d value", GRAD_COLOUR))
+        if unknown:
+            cells.append(_key_cell("grad ? = not known yet", UNKNOWN_COLOUR))
+    if title:  # on the key's line, before it: a line of its own would share its width out among the key's boxes
+        text = label_text(shortened(title, TITLE_LIMIT))
+        cells[:0] = [f'<td align="left"><font point-size="12">{text}</font></td>', '<td width="12"></td>']
+    label = html_label(f'<table border="0" cellspacing="3" cellpadding="2"><tr>{"".join(cells)}</tr></table>')
+    full = tooltip(title, TITLE_LIMIT)
+    return {"label": label, "labelloc": "b", "labeljust": "l", **({"tooltip": full} if full else {})}
+
+
+def _key_cell(words: str, colour: str, box: str = "") -> str:
+    """One cell of the key: ``words`` in ``colour``, in a box drawn as ``box`` says (none by default)."""
+    return f'<td {box}><font point-size="9" color="{colour}">{label_text(words)}</font></td>'
+
+
+def _columns(drawn: list[Value], column: dict[Value, int], index: dict[Value, int]) -> list[str]:
+    """``{rank=same; …}`` for each column of values: dot then draws them in the columns the names count by."""
+    same: dict[int, list[str]] = {}
+    for node in drawn:
+        same.setdefault(column[node], []).append(f"n{index[node]}")
+    return ["{rank=same; " + "; ".join(names) + "}" for names in same.values() if len(names) > 1]
 
 
 class _Boxes:

@@ -7,8 +7,8 @@ node. Composites nest: a neuron's box can hold a tanh box.
 Marking is cheap, because almost no graph is ever drawn: :func:`mark_composite` records what the
 composite is — a name, its inputs, its output — in constant time, by hanging a :class:`Composite` on
 the output node. Which nodes lie inside the box is worked out only when a drawing asks
-(:func:`composite_boxes`): the operation nodes reached walking back from the output, stopping at the
-inputs. (Marking each node as it was built cost a third of a training step.)
+(:func:`microdiff.anatomy.composite_boxes`): the operation nodes reached walking back from the output,
+stopping at the inputs. (Marking each node as it was built cost a third of a training step.)
 
 Only operation nodes are members. A leaf belongs to no composite: a neuron's weights are shared by
 every call of the neuron, so they cannot belong to any one of them. A drawing places a leaf inside the
@@ -29,7 +29,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 class Composite:
     """One use of a composite operation: its name and inputs, the composite marked on the same output
-    before it (``inner``), and — once :func:`composite_boxes` has run — the composite around it (``parent``).
+    before it (``inner``), and — once :func:`microdiff.anatomy.composite_boxes` has run — the composite
+    around it (``parent``).
 
     A composite keeps its inputs, not its output: the output keeps the composite, and a reference back
     would make a cycle for the garbage collector in every graph.
@@ -89,39 +90,3 @@ def composite(name: str) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return decorate
-
-
-def composite_boxes(order: Sequence[Any]) -> dict[Any, Composite]:
-    """The innermost composite around each operation node of ``order`` (a topological order of a graph).
-
-    Also sets each composite's ``parent``: the smallest composite around its output. A box's members
-    are the operation nodes reached walking back from its output without passing its inputs; boxes nest,
-    so the innermost box of a node is the smallest box that holds it.
-    """
-    boxes: list[tuple[Composite, Any]] = []
-    for node in order:
-        box = node.composite
-        while box is not None:  # the latest mark first: when two boxes share an output, it is the outer one
-            boxes.append((box, node))
-            box = box.inner
-    members = {box: _members(box, output) for box, output in boxes}
-    innermost: dict[Any, Composite] = {}
-    for box, output in sorted(boxes, key=lambda item: len(members[item[0]]), reverse=True):  # outer boxes first
-        box.parent = innermost.get(output)
-        for node in members[box]:
-            innermost[node] = box
-    return innermost
-
-
-def _members(box: Composite, output: Any) -> set[Any]:
-    """The operation nodes of ``box``: from its output back to (not including) its inputs."""
-    inputs = set(box.inputs)
-    found: set[Any] = set()
-    stack = [output]
-    while stack:
-        node = stack.pop()
-        if node in inputs or node in found or node._op is None:
-            continue
-        found.add(node)
-        stack.extend(node.parents)
-    return found

@@ -189,7 +189,7 @@ EXP = Op("exp", "exp", _exp, lambda a, out: (out,))
 LOG = Op("log", "log", _log, lambda a, out: (reciprocal_of(a),))
 
 #: aᵇ;  d/da = b·aᵇ⁻¹,  d/db = aᵇ·ln a
-POW = Op("pow", "^", _pow, lambda a, b, out: (_pow_base_slope(a, b), _pow_exponent_slope(a, out)))
+POW = Op("pow", "**", _pow, lambda a, b, out: (_pow_base_slope(a, b), _pow_exponent_slope(a, out)))
 
 #: max(a, 0) (NaN stays NaN);  d/da = 1 for a > 0, else 0 (0 at the kink, by convention)
 RELU = Op("relu", "relu", lambda a: 0.0 if a <= 0.0 else a, lambda a, out: (1.0 if real(a) > 0.0 else 0.0,))

@@ -19,17 +19,14 @@ from __future__ import annotations
 import base64
 import gzip
 import re
-import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from microdiff.drawing.runner import DotFailed, run_dot
 from microdiff.engine.value import Value, topological_order
 from microdiff.nn import MLP, Module, Neuron
 from microdiff.nn.training import Loss, predictions
-
-#: Seconds that Graphviz's dot may take for all the drawings of one recording.
-DOT_TIMEOUT = 60
 
 
 @dataclass
@@ -247,34 +244,33 @@ def render_drawings(sources: Sequence[str]) -> tuple[list[str], list[str]]:
     run of its own, and one that fails is ``""`` (its unit cannot be expanded) with the first line of
     ``dot``'s message among the complaints. The page inflates the drawings with the browser's
     ``DecompressionStream``. An empty source (no graphviz package) gives no drawing. Raises
-    ``FileNotFoundError`` without ``dot`` and ``subprocess.TimeoutExpired`` past :data:`DOT_TIMEOUT`.
+    :class:`~microdiff.drawing.runner.DotNotFound` without ``dot`` and
+    :class:`~microdiff.drawing.runner.DotTimedOut` past its time limit.
     """
     if not any(sources):
         return ["" for _ in sources], []
     try:
         svgs = _dot(list(sources))
-    except subprocess.CalledProcessError:
+    except DotFailed:
         svgs, complaints = [], []
         for source in sources:
             try:
                 svgs.extend(_dot([source]))
-            except subprocess.CalledProcessError as error:
+            except DotFailed as error:
                 svgs.append("")
-                complaints.append((error.stderr or "").strip().split("\n")[0][:200])
+                complaints.append(error.said or str(error))
         return [_pack(svg) if svg else "" for svg in svgs], complaints
     return [_pack(svg) for svg in svgs], []
 
 
 def _dot(sources: list[str]) -> list[str]:
-    """Run ``dot`` once on every source; return one SVG document per source."""
+    """Run ``dot`` once on every source (through the one runner); return one SVG document per source."""
     if not sources:
         return []
-    done = subprocess.run(
-        ["dot", "-Tsvg"], input="\n".join(sources), capture_output=True, text=True, timeout=DOT_TIMEOUT, check=True
-    )
-    svgs = [part[part.index("<svg") :] for part in done.stdout.split("<?xml")[1:]]
+    output = run_dot("\n".join(sources), "svg").decode("utf-8")
+    svgs = [part[part.index("<svg") :] for part in output.split("<?xml")[1:]]
     if len(svgs) != len(sources):
-        raise subprocess.CalledProcessError(0, "dot", stderr=f"dot drew {len(svgs)} graphs for {len(sources)} sources")
+        raise DotFailed(f"dot drew {len(svgs)} graphs for {len(sources)} sources")
     return svgs
 
 

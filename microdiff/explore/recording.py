@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from microdiff.drawing.runner import DOT_TIMEOUT, DotNotFound, DotTimedOut
 from microdiff.engine.functional import gradients
 from microdiff.explore import graphs, page
 from microdiff.explore.regions import GRID, LEVELS, REGION_CODES, Bounds, bounds, decision_regions, outputs_of
@@ -249,13 +249,13 @@ def _drawings(sources: list[str]) -> tuple[list[str], str]:
         return [], "The graphviz package is missing, so the neurons cannot be expanded: pip install graphviz."
     try:
         drawings, complaints = graphs.render_drawings(sources)
-    except FileNotFoundError:
+    except DotNotFound:
         return (
             [],
             "Graphviz's dot program is not installed, so the neurons cannot be expanded: apt-get install graphviz.",
         )
-    except subprocess.TimeoutExpired:
-        return [], f"Graphviz's dot took more than {graphs.DOT_TIMEOUT} s, so the neurons cannot be expanded."
+    except DotTimedOut:
+        return [], f"Graphviz's dot took more than {DOT_TIMEOUT:g} s, so the neurons cannot be expanded."
     if not complaints:
         return drawings, ""
     return drawings, (

@@ -15,7 +15,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from microdiff import Dual, Value, grad, gradients, jvp
-from microdiff.drawing.backward_steps import backward_steps
+from microdiff.anatomy import backward_steps
 from microdiff.engine.value import topological_order
 from microdiff.lessons import labs
 from microdiff.lessons.checking import Exercise

@@ -1,7 +1,7 @@
 """The Stepper as a quiz: the learner types each step's downstream gradient before it is shown.
 
 ``StepperQuiz(root)`` lists the steps of the backward pass from ``root`` (via
-:func:`~microdiff.drawing.backward_steps.backward_steps`) as questions: at step k, node ``h = op(x, …)``
+:func:`~microdiff.anatomy.backward_steps`) as questions: at step k, node ``h = op(x, …)``
 with the numbers of the forward pass, what does it send back to each input? ``quiz.check(answers)``
 judges every answer (one verdict per step, all reported) and draws the pass as far as the answers are
 right: the picture of the last step answered correctly, with only the gradients known by then.
@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from microdiff import Constant, Value
-from microdiff.drawing.backward_steps import BackwardStep, backward_steps
-from microdiff.drawing.draw import compact
+from microdiff.anatomy import BackwardStep, backward_steps, compact
+from microdiff.drawing.stepper import draw_step
 from microdiff.lessons.checking import CORRECT, Exercise, Report, Verdict, record
 
 
@@ -87,4 +87,4 @@ class QuizResult:
         text = f"<pre>{html_text(str(self.report))}</pre>"
         if self.reached is None:
             return text + "<p>Answer step 1 correctly to see the pass begin.</p>"
-        return text + self.reached.draw().html()
+        return text + draw_step(self.reached).html()
