@@ -181,11 +181,11 @@ def test_the_tape_is_microdiffs_graph(three):
             if node.parents:
                 assert entry == [node.op, *(index[id(p)] for p in node.parents)]
             elif id(node) in params:
-                assert entry == ["p", params[id(node)]]
+                assert entry == ["@p", params[id(node)]]
             elif node in graph.inputs:
-                assert entry == ["x", graph.inputs.index(node)]
+                assert entry == ["@x", graph.inputs.index(node)]
             else:
-                assert entry == ["c", node.data]
+                assert entry == ["@c", node.data]
         assert tape.outputs == [index[id(v)] for v in graph.outputs]
 
 
@@ -197,7 +197,7 @@ def test_the_neuron_view_has_one_unit_per_input_neuron_and_loss():
     assert [u.column for u in tape.units] == [0, 0, 1, 1, 1, 1, 2, 2, 2, 3, 4]
     assert tape.units[-1].node == len(tape.nodes) - 1 and tape.units[0].inputs == []
     assert tape.units[6].inputs == [2, 3, 4, 5]  # L2.n0 reads every neuron of layer 1
-    assert [tape.nodes[u.node] for u in tape.units[:2]] == [["x", 0], ["x", 1]]
+    assert [tape.nodes[u.node] for u in tape.units[:2]] == [["@x", 0], ["@x", 1]]
 
 
 def test_an_expanded_neuron_holds_its_weights():
@@ -206,7 +206,7 @@ def test_an_expanded_neuron_holds_its_weights():
     model, run = binary_run()
     tape = run.tapes[0]
     for unit in tape.units[2:-1]:
-        params = {tape.nodes[i][1] for i in unit.members if tape.nodes[i][0] == "p"}
+        params = {tape.nodes[i][1] for i in unit.members if tape.nodes[i][0] == "@p"}
         assert [run.param_names[k] for k in sorted(params)] == [
             name for name in run.param_names if name.startswith(unit.name + ".")
         ]
