@@ -379,23 +379,28 @@ def test_explore_command_writes_the_page(tmp_path, capsys, dataset, classes):
         (["--seed", "-1"], "--seed must be from 0"),
     ],
 )
-def test_the_command_refuses_bad_arguments_in_one_line(arguments, message, tmp_path):
+def test_the_command_refuses_bad_arguments_in_one_line(arguments, message, tmp_path, capsys):
     from microdiff.__main__ import main
 
-    with pytest.raises(SystemExit) as stopped:
-        main(["explore", *arguments, "-o", str(tmp_path / "page.html")])
-    assert str(stopped.value).startswith("microdiff explore: error: ") and message in str(stopped.value)
-    assert "\n" not in str(stopped.value) and not (tmp_path / "page.html").exists()
+    assert main(["explore", *arguments, "-o", str(tmp_path / "page.html")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("microdiff explore: error: ") and message in err
+    assert err.count("\n") == 1 and not (tmp_path / "page.html").exists()
 
 
-def test_the_command_refuses_an_output_it_cannot_write(tmp_path):
+def test_the_command_refuses_an_output_it_cannot_write(tmp_path, capsys):
+    """A page's path under a file, a suffix that is not a page's: one line, before training. A folder is where
+    the page goes, under its usual name (the convention of every command)."""
     from microdiff.__main__ import main
 
     (tmp_path / "file").write_text("not a folder")
-    for out, message in [(tmp_path, "is a folder"), (tmp_path / "file" / "page.html", "cannot write -o")]:
-        with pytest.raises(SystemExit) as stopped:
-            main(["explore", "--steps", "1", "-o", str(out)])
-        assert str(stopped.value).startswith("microdiff explore: error: ") and message in str(stopped.value)
+    for out, message in [(tmp_path / "file" / "page.html", "is a file, not a folder"), (tmp_path / "p.txt", ".html")]:
+        assert main(["explore", "--steps", "1", "-o", str(out)]) == 1
+        printed = capsys.readouterr()
+        assert printed.err.startswith(f"microdiff explore: error: --out {str(out)!r}") and message in printed.err
+        assert printed.out == ""
+    assert main(["explore", "--steps", "1", "--points", "10", "-o", str(tmp_path)]) == 0
+    assert (tmp_path / "explorer_moons.html").read_text().startswith("<!DOCTYPE html>")
 
 
 def test_the_command_fails_in_one_line_with_status_1(tmp_path):
