@@ -61,9 +61,9 @@ def run(args: argparse.Namespace) -> int:
     steps = 5 if args.quick else args.steps
     if steps < 1:
         raise cli.CommandError(f"--steps must be at least 1, not {steps}")
+    cli.pyplot()  # before training: a missing matplotlib fails at once
     out = cli.output_folder(args.out)
-    cli.make_folders({out: f"--out {args.out!r}"})  # before training: a folder that cannot be made fails at once
-    cli.pyplot()  # and so does a missing matplotlib
+    cli.make_folders({out: f"--out {args.out!r}"})  # and so does a folder that cannot be made
     points, labels = make_moons(100, noise=0.1, seed=args.seed)
     model = MLP(2, [16, 16, 1], activation="relu", seed=args.seed)
     optimizer = SGD(model.parameters(), lr=1.0, weight_decay=2e-4)

@@ -68,10 +68,10 @@ def run(args: argparse.Namespace) -> int:
     folders = {out: f"--out {args.out!r}"}
     if save is not None:
         folders.setdefault(save.parent, f"--save {args.save!r}")
-    cli.make_folders(folders)  # found now, not after a minute of training
     if save is not None and save.is_dir():
         raise cli.CommandError(f"--save {str(save)!r} is a folder")
-    cli.pyplot()  # a missing matplotlib, too
+    cli.pyplot()  # found now, not after a minute of training: a missing matplotlib, a folder that cannot be made
+    cli.make_folders(folders)
 
     names = load_names()
     training, validation = lm.split(names, seed=args.seed)
