@@ -128,6 +128,20 @@ def test_float_forward_is_the_model(activation):
         assert forward(point) == pytest.approx([out.data for out in model(point)], rel=1e-12, abs=1e-12)
 
 
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "linear"])
+def test_float_forward_gives_the_values_numbers_to_the_last_bit(activation):
+    """Its activations are the engine's own (OPERATIONS and the table of fundamental operations), and each sum
+    is added in the Neuron's order, so the floats are exactly those the Value nodes hold."""
+    from microdiff.engine.arithmetic import OPERATIONS
+    from microdiff.explore.regions import float_activation
+
+    assert activation == "linear" or float_activation(activation)(0.7) == OPERATIONS[activation](0.7)
+    model = MLP(2, [5, 4, 3], activation=activation, seed=3)
+    forward = float_forward(model)
+    for point in grid_points((-3.0, 3.0, -2.5, 2.5), 6):
+        assert forward(point) == [out.data for out in model(point)]
+
+
 def test_regions_say_class_and_confidence():
     model = MLP(2, [1], seed=0)  # a linear score w0·x + w1·y + b
     w0, w1, b = model.parameters()
