@@ -163,7 +163,14 @@ def pytest_in(tmp_path: Path, *arguments: str, **variables: str) -> subprocess.C
 
 
 # The test files that draw, run commands that draw, or open a browser; new ones with such names join in.
-DRAWING_TESTS = ("test_draw*.py", "test_graph*.py", "test_demo*.py", "test_explore*.py", "test_*browser*.py")
+DRAWING_TESTS = (
+    "test_draw*.py",
+    "test_graph*.py",
+    "test_demo*.py",
+    "test_explore*.py",
+    "test_*browser*.py",
+    "test_commands*.py",
+)
 
 
 def test_without_dot_and_chromium_the_drawing_tests_pass_or_skip_with_their_reason(tmp_path):

@@ -95,7 +95,8 @@ def _binding_hint(extra: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Evaluate, differentiate, draw, write; any expected failure is one line on stderr and exit status 1.
+    """Evaluate, differentiate, draw, write; any expected failure is one line on stderr and exit status 1
+    (a :class:`~microdiff.apps.cli.CommandError` or a file that cannot be written: said by :func:`cli.main`).
 
     Everything is drawn before anything is written, and the output folders are made first: a failure
     leaves no file behind.
@@ -126,10 +127,8 @@ def run(args: argparse.Namespace) -> int:
             "Graphviz's dot is not installed: apt-get install graphviz, or brew install graphviz "
             "(pip cannot install it); --format dot writes the DOT text without it"
         )
-    except (ValueError, ArithmeticError, DrawingError, cli.CommandError) as error:
+    except (ValueError, ArithmeticError, DrawingError) as error:
         return _fail(str(error))
-    except OSError as error:
-        return _fail(cli.cannot_write(error))
     grads = ", ".join(f"d/d{name} = {value.grad:.6g}" for name, value in variables.items())
     print(f"{args.expression} = {root.data:.6g}" + (f"; {grads}" if grads else ""))
     for path in written:
