@@ -1,8 +1,9 @@
-# microdiff's commands. Each sets itself up: a virtual environment in .venv with what it needs.
-#   make test   — the test suite (unit, property, sympy and PyTorch cross-checks, lessons)
-#   make demo   — the main job: train an MLP on two moons, write pictures to out/
-#   make lint   — ruff and mypy
-# EXTRAS adds optional extras to the install, e.g. `make test EXTRAS=dev,torch`. On Linux PyPI's torch is the
+# microdiff's commands. Each sets itself up: a virtual environment in .venv with what it needs, and no more.
+#   make test   — the test suite (unit, property, sympy and PyTorch cross-checks, lessons): the dev extra
+#   make demo   — the main job: train an MLP on two moons, write pictures to out/: the plot extra only
+#   make lint   — ruff and mypy: the dev extra
+#   make lessons — JupyterLab on the lessons: the lessons extra
+# EXTRAS adds optional extras to the test install, e.g. `make test EXTRAS=dev,torch`. On Linux PyPI's torch is the
 # CUDA build (several GB); TORCH_INDEX=https://download.pytorch.org/whl/cpu gets the CPU-only wheel instead.
 # Graphviz's dot and Chromium are installed with apt when missing and we are root; otherwise a note says so
 # and the tests that need them are reported as skipped, with the reason.
@@ -14,6 +15,8 @@ EXTRAS      ?= dev
 TORCH_INDEX ?=
 comma       := ,
 STAMP       := $(VENV)/installed-$(subst $(comma),-,$(EXTRAS)).stamp
+# jupyter refuses to run as root unless told it may (a container's user is often root)
+ALLOW_ROOT   = $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 APT_GET     := DEBIAN_FRONTEND=noninteractive apt-get
 
 .DEFAULT_GOAL := help
@@ -44,10 +47,11 @@ $(BIN)/python:
 	  else echo "error: '$(PYTHON) -m venv' failed: install your distribution's python3-venv package" >&2; exit 1; fi; }
 	$(BIN)/python -m pip install -q --upgrade pip
 
-# pip shows each package as it goes; the first install takes a minute or two (several minutes with torch).
-$(STAMP): pyproject.toml | $(BIN)/python
-	@echo "Installing microdiff and its extras [$(EXTRAS)] into $(VENV): the first time takes a minute or two"
-	$(BIN)/python -m pip install $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) -e '.[$(EXTRAS)]'
+# installed-dev-torch.stamp: microdiff with the extras dev and torch, and so on. pip shows each package as it
+# goes; the first install takes a minute or two (several minutes with torch).
+$(VENV)/installed-%.stamp: pyproject.toml | $(BIN)/python
+	@echo "Installing microdiff and its extras [$(subst -,$(comma),$*)] into $(VENV): the first time takes a minute or two"
+	$(BIN)/python -m pip install $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) -e '.[$(subst -,$(comma),$*)]'
 	@touch $@
 
 # $(call install,WHAT,WORKS,PACKAGES,WITHOUT): when the shell test WORKS fails, install with apt-get, as root,
@@ -84,16 +88,15 @@ chromium:
 test: $(STAMP) dot chromium
 	$(BIN)/python -m pytest
 
-demo: $(STAMP) dot
+demo: $(VENV)/installed-plot.stamp dot
 	$(BIN)/python -m microdiff demo --out out/
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install -q 'micrograd==0.1.0'
 	$(BIN)/python benchmarks/run.py
 
-lessons: $(STAMP) dot
-	$(BIN)/python -m pip install -q 'jupyterlab>=4'
-	$(BIN)/jupyter lab notebooks/
+lessons: $(VENV)/installed-lessons.stamp dot
+	$(BIN)/jupyter lab $(ALLOW_ROOT) notebooks/
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check microdiff tests benchmarks

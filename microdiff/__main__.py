@@ -1,6 +1,7 @@
 """``python -m microdiff COMMAND``: the package's commands.
 
-Each command lives in its own module, which provides ``add_parser(subparsers)`` and sets ``func``:
+Each command lives in its own module, which provides ``add_parser(subparsers)`` and ``run(args)``; all of
+them follow one convention for arguments, output and errors (:mod:`microdiff.apps.cli`):
 
 * ``demo``    — train an MLP on two moons and write pictures (:mod:`microdiff.apps.demo`);
 * ``graph``   — draw an expression's graph with its gradients (:mod:`microdiff.apps.graph`);
@@ -10,9 +11,10 @@ Each command lives in its own module, which provides ``add_parser(subparsers)`` 
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import sys
+from collections.abc import Sequence
+
+from microdiff.apps import cli
 
 COMMANDS = {
     "demo": "microdiff.apps.demo",
@@ -20,18 +22,16 @@ COMMANDS = {
     "explore": "microdiff.explore",
     "names": "microdiff.apps.names",
 }
+DESCRIPTION = "microdiff's commands: draw an expression's graph, train small networks and watch them learn."
+EPILOG = """\
+Every command writes into the folder out/ unless -o/--out says where: a folder, or, for a command that
+writes one file (graph, explore), that file, such as -o out/f.svg. Every failure is one line on stderr
+with exit status 1. python -m microdiff COMMAND --help lists a command's options."""
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m microdiff", description=__doc__.splitlines()[0])
-    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    try:
-        for module in COMMANDS.values():
-            importlib.import_module(module).add_parser(subparsers)
-    except ModuleNotFoundError as missing:  # drawing and plotting are optional extras
-        raise SystemExit(f"python -m microdiff needs {missing.name}: pip install {missing.name}") from None
-    args = parser.parse_args(argv)
-    return int(args.func(args) or 0)
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command that ``argv`` names (default: the process's arguments); return the exit status."""
+    return cli.main(argv, COMMANDS, DESCRIPTION, EPILOG)
 
 
 if __name__ == "__main__":

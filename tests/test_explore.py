@@ -129,6 +129,20 @@ def test_float_forward_is_the_model(activation):
         assert forward(point) == pytest.approx([out.data for out in model(point)], rel=1e-12, abs=1e-12)
 
 
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "linear"])
+def test_float_forward_gives_the_values_numbers_to_the_last_bit(activation):
+    """Its activations are the engine's own (OPERATIONS and the table of fundamental operations), and each sum
+    is added in the Neuron's order, so the floats are exactly those the Value nodes hold."""
+    from microdiff.engine.arithmetic import OPERATIONS
+    from microdiff.explore.regions import float_activation
+
+    assert activation == "linear" or float_activation(activation)(0.7) == OPERATIONS[activation](0.7)
+    model = MLP(2, [5, 4, 3], activation=activation, seed=3)
+    forward = float_forward(model)
+    for point in grid_points((-3.0, 3.0, -2.5, 2.5), 6):
+        assert forward(point) == [out.data for out in model(point)]
+
+
 def test_regions_say_class_and_confidence():
     model = MLP(2, [1], seed=0)  # a linear score w0·x + w1·y + b
     w0, w1, b = model.parameters()
@@ -182,11 +196,11 @@ def test_the_tape_is_microdiffs_graph(three):
             if node.parents:
                 assert entry == [node.op, *(index[id(p)] for p in node.parents)]
             elif id(node) in params:
-                assert entry == ["p", params[id(node)]]
+                assert entry == ["@p", params[id(node)]]
             elif node in graph.inputs:
-                assert entry == ["x", graph.inputs.index(node)]
+                assert entry == ["@x", graph.inputs.index(node)]
             else:
-                assert entry == ["c", node.data]
+                assert entry == ["@c", node.data]
         assert tape.outputs == [index[id(v)] for v in graph.outputs]
 
 
@@ -198,7 +212,7 @@ def test_the_neuron_view_has_one_unit_per_input_neuron_and_loss():
     assert [u.column for u in tape.units] == [0, 0, 1, 1, 1, 1, 2, 2, 2, 3, 4]
     assert tape.units[-1].node == len(tape.nodes) - 1 and tape.units[0].inputs == []
     assert tape.units[6].inputs == [2, 3, 4, 5]  # L2.n0 reads every neuron of layer 1
-    assert [tape.nodes[u.node] for u in tape.units[:2]] == [["x", 0], ["x", 1]]
+    assert [tape.nodes[u.node] for u in tape.units[:2]] == [["@x", 0], ["@x", 1]]
 
 
 def test_an_expanded_neuron_holds_its_weights():
@@ -207,7 +221,7 @@ def test_an_expanded_neuron_holds_its_weights():
     model, run = binary_run()
     tape = run.tapes[0]
     for unit in tape.units[2:-1]:
-        params = {tape.nodes[i][1] for i in unit.members if tape.nodes[i][0] == "p"}
+        params = {tape.nodes[i][1] for i in unit.members if tape.nodes[i][0] == "@p"}
         assert [run.param_names[k] for k in sorted(params)] == [
             name for name in run.param_names if name.startswith(unit.name + ".")
         ]
@@ -380,23 +394,28 @@ def test_explore_command_writes_the_page(tmp_path, capsys, dataset, classes):
         (["--seed", "-1"], "--seed must be from 0"),
     ],
 )
-def test_the_command_refuses_bad_arguments_in_one_line(arguments, message, tmp_path):
+def test_the_command_refuses_bad_arguments_in_one_line(arguments, message, tmp_path, capsys):
     from microdiff.__main__ import main
 
-    with pytest.raises(SystemExit) as stopped:
-        main(["explore", *arguments, "-o", str(tmp_path / "page.html")])
-    assert str(stopped.value).startswith("microdiff explore: error: ") and message in str(stopped.value)
-    assert "\n" not in str(stopped.value) and not (tmp_path / "page.html").exists()
+    assert main(["explore", *arguments, "-o", str(tmp_path / "page.html")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("microdiff explore: error: ") and message in err
+    assert err.count("\n") == 1 and not (tmp_path / "page.html").exists()
 
 
-def test_the_command_refuses_an_output_it_cannot_write(tmp_path):
+def test_the_command_refuses_an_output_it_cannot_write(tmp_path, capsys):
+    """A page's path under a file, a suffix that is not a page's: one line, before training. A folder is where
+    the page goes, under its usual name (the convention of every command)."""
     from microdiff.__main__ import main
 
     (tmp_path / "file").write_text("not a folder")
-    for out, message in [(tmp_path, "is a folder"), (tmp_path / "file" / "page.html", "cannot write -o")]:
-        with pytest.raises(SystemExit) as stopped:
-            main(["explore", "--steps", "1", "-o", str(out)])
-        assert str(stopped.value).startswith("microdiff explore: error: ") and message in str(stopped.value)
+    for out, message in [(tmp_path / "file" / "page.html", "is a file, not a folder"), (tmp_path / "p.txt", ".html")]:
+        assert main(["explore", "--steps", "1", "-o", str(out)]) == 1
+        printed = capsys.readouterr()
+        assert printed.err.startswith(f"microdiff explore: error: --out {str(out)!r}") and message in printed.err
+        assert printed.out == ""
+    assert main(["explore", "--steps", "1", "--points", "10", "-o", str(tmp_path)]) == 0
+    assert (tmp_path / "explorer_moons.html").read_text().startswith("<!DOCTYPE html>")
 
 
 def test_the_command_fails_in_one_line_with_status_1(tmp_path):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from explorer_browser import (
+    bare_chromium_fixture,  # noqa: F401  (a fixture, named "bare_chromium")
     browse,
     chromium_fixture,  # noqa: F401  (a fixture, named "chromium")
     load,
@@ -140,3 +141,66 @@ def test_screenshot(chromium, tmp_path):
     shot = folder / "explorer_step2.png"
     browse(chromium, f"{path.as_uri()}#step=2&point=1&node=L1.n2", f"--screenshot={shot}", "--window-size=1300,1400")
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
+
+
+def test_faded_boxes_are_where_the_gradient_stops_as_the_page_says(chromium, tmp_path):
+    """ "Faded boxes are where the gradient stops: their gradient is 0, or they are a relu that is off": at step 1
+    a relu neuron that is off (value 0) with a gradient that is not 0 is faded, and every box is faded exactly
+    when the sentence says (the hidden neurons are relus; the inputs and the output pass on any gradient)."""
+    model = MLP(2, [6, 4, 1], seed=4)
+    run = record(model, POINTS[True], LABELS[True], steps=2, every=1, grid=4, lr=0.3)
+    fresh = MLP(2, [6, 4, 1], seed=4)
+    off_with_gradient = None
+    for point in range(len(POINTS[True])):
+        units, _ = microdiff_numbers(fresh, hinge_loss, run.frame(1).params, POINTS[True][point], LABELS[True][point])
+        off = [name for name, (value, grad) in units.items() if name.startswith(("L1.", "L2.")) and value == 0 != grad]
+        if off:
+            off_with_gradient = (point, off[0])
+            break
+    assert off_with_gradient, "no relu that is off with a gradient: choose other data"
+    point, name = off_with_gradient
+    dom = load(chromium, run.save(tmp_path / "explorer.html"), f"#step=1&point={point}")
+    assert "Faded boxes are where the gradient stops" in dom.text("graph-card")
+    boxes = {e[1]["data-unit"]: e[1] for e in dom.having("data-unit") if "unit" in e[1].get("class", "").split()}
+    assert "faded" in boxes[name]["class"].split()  # the issue's case: value 0, gradient −0.84, not faded
+    for unit, attributes in boxes.items():
+        value, grad = float(attributes["data-value"]), float(attributes["data-grad"])
+        relu = unit.startswith(("L1.", "L2."))
+        if unit != "loss":
+            assert ("faded" in attributes["class"].split()) == (grad == 0 or (relu and value == 0)), unit
+
+
+def test_a_model_with_operations_named_like_javascripts_own_properties_becomes_ready(bare_chromium, tmp_path):
+    """Primitives named constructor, toString, __proto__, valueOf, hasOwnProperty (every object's properties in
+    JavaScript) and p (a tape's parameter, once): the page is ready, says it cannot replay them, and shows nan."""
+    from microdiff import Value, primitive
+    from microdiff.engine.ops import OPS
+    from microdiff.nn import Module
+
+    names = ["constructor", "toString", "__proto__", "valueOf", "hasOwnProperty", "p"]
+
+    class Strange(Module):
+        """One output: the sum of each primitive applied to a weight times a coordinate."""
+
+        def __init__(self):
+            self.w = [Value(0.2 * (k + 1)) for k in range(len(names))]
+            self.ops = [primitive(name, lambda a: a, lambda a, out: (1.0,)) for name in names]
+
+        def named_parameters(self):
+            return [(f"w{k}", w) for k, w in enumerate(self.w)]
+
+        def __call__(self, x):
+            out = self.ops[0](self.w[0] * x[0])
+            for k in range(1, len(names)):
+                out = out + self.ops[k](self.w[k] * x[k % 2])
+            return [out]
+
+    try:
+        run = record(Strange(), POINTS[True], LABELS[True], steps=2, every=1, grid=3, lr=0.1)
+        dom = load(bare_chromium, run.save(tmp_path / "explorer.html"))  # load checks: ready, no error
+    finally:
+        for name in names:
+            OPS.pop(name, None)
+    note = dom.text("note")
+    assert "cannot replay the operations" in note and all(name in note for name in names)
+    assert dom.by_id("step-label")[1]["data-step"] == "1"

@@ -297,6 +297,16 @@ def test_as_a_separate_process_with_no_traceback(tmp_path, expression, status, m
     assert (tmp_path / "g.svg").exists() == (status == 0)
 
 
+def test_the_functions_and_operators_are_the_engines_own():
+    """The graph command reads what an expression may call, and what its operators do, from OPERATIONS."""
+    from microdiff.apps.graph import BINARY, FUNCTIONS
+    from microdiff.engine.arithmetic import OPERATIONS
+
+    assert set(FUNCTIONS) == {"exp", "log", "sigmoid", "tanh", "relu", "reciprocal"}
+    assert all(function is OPERATIONS[name] for name, function in FUNCTIONS.items())
+    assert {OPERATIONS[name] for name in ("add", "sub", "mul", "div", "pow")} == set(BINARY.values())
+
+
 def test_the_readme_pictures_show_the_seeds_numbers():
     images = Path(__file__).resolve().parent.parent / "docs" / "images"
     sigmoid = svg_texts(images / "sigmoid.svg")

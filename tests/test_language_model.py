@@ -1,5 +1,5 @@
 """The character-level language model: the shipped names, examples, the bigram baseline, a short seeded
-training run that learns and repeats itself exactly, sampling, and the ``names`` command."""
+training run that learns and repeats itself exactly, and sampling. (The ``names`` command: test_names_command.py.)"""
 
 import math
 import random
@@ -7,11 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from microdiff.__main__ import main
 from microdiff.datasets import load_names
 from microdiff.nn import language_model as lm
-
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def test_the_shipped_names_are_lowercase_letters_sorted_and_unique():
@@ -143,38 +140,6 @@ def test_embeddings_are_the_tables_rows_as_floats(trained):
     model, alphabet, *_ = trained
     rows = lm.embeddings(model)
     assert len(rows) == len(alphabet) and rows[1] == [p.data for p in model[0].weight[1]]
-
-
-def test_the_names_command_runs_quickly_and_writes_its_pictures(tmp_path, capsys):
-    pytest.importorskip("matplotlib")
-    assert main(["names", "--quick", "--out", str(tmp_path)]) == 0
-    printed = capsys.readouterr().out
-    assert "bigram model (counts, add-one smoothing): validation loss 2.3756" in printed
-    assert "step    20/20" in printed and "neural model: validation loss" in printed
-    assert printed.count("ten new names") == 1
-    for name in ("names_loss.png", "names_embeddings.png"):
-        assert (tmp_path / name).read_bytes().startswith(PNG_SIGNATURE)
-
-
-@pytest.mark.parametrize(
-    ("argv", "message"),
-    [
-        (["--steps", "0"], "microdiff names: error: --steps must be at least 1, got 0"),
-        (["--temperature", "nan"], "microdiff names: error: --temperature must be a number in (0, 100]"),
-    ],
-)
-def test_the_names_command_refuses_bad_numbers_in_one_line(tmp_path, argv, message):
-    with pytest.raises(SystemExit) as exit_:
-        main(["names", "--out", str(tmp_path), *argv])
-    assert str(exit_.value).startswith(message)
-
-
-def test_the_names_command_says_in_one_line_when_it_cannot_write(tmp_path):
-    with pytest.raises(SystemExit) as exit_:
-        main(["names", "--quick", "--out", str(tmp_path), "--save", str(tmp_path / "missing" / "model.json")])
-    message = str(exit_.value)
-    assert message.startswith("microdiff names: error: cannot write") and "missing" in message
-    assert "\n" not in message
 
 
 def test_train_refuses_too_few_examples_for_one_batch():

@@ -163,7 +163,14 @@ def pytest_in(tmp_path: Path, *arguments: str, **variables: str) -> subprocess.C
 
 
 # The test files that draw, run commands that draw, or open a browser; new ones with such names join in.
-DRAWING_TESTS = ("test_draw*.py", "test_graph*.py", "test_demo*.py", "test_explore*.py", "test_*browser*.py")
+DRAWING_TESTS = (
+    "test_draw*.py",
+    "test_graph*.py",
+    "test_demo*.py",
+    "test_explore*.py",
+    "test_*browser*.py",
+    "test_commands*.py",
+)
 
 
 def test_without_dot_and_chromium_the_drawing_tests_pass_or_skip_with_their_reason(tmp_path):
@@ -179,3 +186,22 @@ def test_without_dot_and_chromium_the_drawing_tests_pass_or_skip_with_their_reas
 def test_when_ci_requires_dot_a_missing_dot_fails_the_test(tmp_path):
     done = pytest_in(tmp_path, str(ROOT / "tests" / "test_draw.py"), "-m", "needs_dot", "-x", MICRODIFF_REQUIRE_DOT="1")
     assert done.returncode == 1 and "MICRODIFF_REQUIRE_DOT=1 but Graphviz's dot is missing" in done.stdout
+
+
+def test_make_demo_installs_only_what_the_demo_needs(workdir):
+    """The main job installs microdiff with matplotlib (the plot extra), not the test and lint tools."""
+    path = tools(workdir / "bin", id="echo 1000")
+    done = make(workdir, path, "-n", "demo")
+    (install,) = [line for line in done.stdout.splitlines() if " -e " in line]
+    assert install.endswith("-e '.[plot]'") and "installed-plot.stamp" in done.stdout
+    assert "microdiff demo --out out/" in done.stdout
+
+
+@pytest.mark.parametrize(("uid", "allowed"), [("0", True), ("1000", False)])
+def test_make_lessons_lets_jupyter_run_as_root(workdir, uid, allowed):
+    path = tools(workdir / "bin", id=f"echo {uid}")
+    done = make(workdir, path, "-n", "lessons")
+    (install,) = [line for line in done.stdout.splitlines() if " -e " in line]
+    (lab,) = [line for line in done.stdout.splitlines() if "jupyter lab" in line]
+    assert install.endswith("-e '.[lessons]'") and lab.endswith("notebooks/")
+    assert ("--allow-root" in lab) == allowed

@@ -12,19 +12,20 @@ step k + 1, micrograd's schedule). Four files go to ``--out``:
 * ``explorer.html`` — the training explorer: one self-contained page to watch the run step by step
   (:mod:`microdiff.explore`).
 
-The colours are those of :mod:`microdiff.style` (label −1 blue, +1 red), every file is written
-atomically (:mod:`microdiff.files`), and a failure is one line on stderr.
+The colours are those of :mod:`microdiff.style` (label −1 blue, +1 red). The command follows the
+convention of every command (:mod:`microdiff.apps.cli`): the folder is made and checked before training,
+every file is written atomically and printed, and a failure is one line on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from microdiff.apps import cli
 from microdiff.datasets import Point, make_moons
 from microdiff.drawing.draw import draw
 from microdiff.drawing.runner import DrawingError
@@ -38,42 +39,30 @@ from microdiff.style import ACCURACY_COLOUR, LOSS_COLOUR, class_colour
 
 def add_parser(subparsers: Any) -> None:
     """Register the ``demo`` command."""
-    parser = subparsers.add_parser(
+    parser = cli.add_command(
+        subparsers,
         "demo",
+        run,
         help="train an MLP on two moons and write pictures",
         description="Train a 2-16-16-1 MLP on 100 two-moons points with the hinge loss and SGD, print its progress, "
-        "and write decision_boundary.png, loss.png, neuron_graph.png and the training explorer explorer.html to --out.",
+        "and write decision_boundary.png, loss.png, neuron_graph.png and the training explorer explorer.html "
+        "into the folder --out.",
     )
-    parser.add_argument("--out", default="out", help="folder for the pictures (default: out)")
+    cli.add_out(parser, "the folder for the pictures and the explorer page")
     parser.add_argument("--steps", type=int, default=50, help="training steps (default: 50)")
     parser.add_argument("--seed", type=int, default=0, help="seed for the data and the initial weights (default: 0)")
     parser.add_argument("--quick", action="store_true", help="a few steps and coarse pictures, for tests")
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Train, report, draw; a failure is one line on stderr and exit status 1."""
-    try:
-        return _run(args)
-    except OSError as error:
-        message = f"{error.filename}: {error.strerror}" if error.filename and error.strerror else str(error)
-    except ValueError as error:
-        message = str(error)
-    print(f"microdiff demo: error: {' '.join(message.split())}", file=sys.stderr)
-    return 1
-
-
-def _run(args: argparse.Namespace) -> int:
+    """Check, train, report, draw; a failure is a :class:`~microdiff.apps.cli.CommandError` (one line)."""
     start = time.perf_counter()
     steps = 5 if args.quick else args.steps
     if steps < 1:
-        raise ValueError(f"--steps must be at least 1, not {steps}")
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {str(out)!r} is a file, not a folder")
-    if not out.is_dir():
-        out.mkdir(parents=True)  # before training: a folder that cannot be made fails at once
-        print(f"created the folder {out}")
+        raise cli.CommandError(f"--steps must be at least 1, not {steps}")
+    cli.pyplot()  # before training: a missing matplotlib fails at once
+    out = cli.output_folder(args.out)
+    cli.make_folders({out: f"--out {args.out!r}"})  # and so does a folder that cannot be made
     points, labels = make_moons(100, noise=0.1, seed=args.seed)
     model = MLP(2, [16, 16, 1], activation="relu", seed=args.seed)
     optimizer = SGD(model.parameters(), lr=1.0, weight_decay=2e-4)
@@ -107,7 +96,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def plot_decision_boundary(model: MLP, points: Sequence[Point], labels: Sequence[int], path: Path, grid: int) -> Path:
     """Colour the plane by the model's score on a ``grid`` × ``grid`` mesh; draw the boundary and the data."""
-    plt = _pyplot()
+    plt = cli.pyplot()
     xs, ys = [p[0] for p in points], [p[1] for p in points]
     x0, x1, y0, y1 = min(xs) - 0.5, max(xs) + 0.5, min(ys) - 0.5, max(ys) + 0.5
     gx = [x0 + (x1 - x0) * i / (grid - 1) for i in range(grid)]
@@ -144,7 +133,7 @@ def plot_decision_boundary(model: MLP, points: Sequence[Point], labels: Sequence
 def plot_history(history: Sequence[Step], path: Path) -> Path:
     """The loss and the accuracy at each step k = 1…N, side by side: as the console prints them, each
     measured in step k before its update, so step 1 shows the untrained network."""
-    plt = _pyplot()
+    plt = cli.pyplot()
     steps = [record.step for record in history]
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
     left.plot(steps, [record.loss for record in history], color=LOSS_COLOUR, marker=".")
@@ -181,15 +170,3 @@ def draw_neuron(neurons: Sequence[Neuron], points: Sequence[Point], stem: Path) 
     except DrawingError as error:  # dot missing, failing or too slow: the one line says which
         print(f"note: {error}; wrote the DOT text instead")
         return write_atomically(stem.with_suffix(".dot"), graph.source)
-
-
-def _pyplot() -> Any:
-    """matplotlib's pyplot on the Agg backend (files only, no window), or a clear error if it is missing."""
-    try:
-        import matplotlib
-    except ModuleNotFoundError:
-        raise SystemExit("microdiff demo: error: it needs matplotlib: pip install 'microdiff[plot]'") from None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt

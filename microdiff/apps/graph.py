@@ -1,4 +1,4 @@
-"""``python -m microdiff graph "EXPR" --at x=1.5 -o graph.svg``: draw an expression's graph and gradients.
+"""``python -m microdiff graph "EXPR" --at x=1.5 -o out/f.svg``: draw an expression's graph and gradients.
 
 The expression is never run as Python. It is parsed with :mod:`ast` and every node of the tree is
 checked against a small grammar first: numbers, variable names, ``+ - * / **``, unary ``-`` and ``+``,
@@ -11,6 +11,10 @@ for ``^``, ``2*x`` for ``2x``, and every variable without a value named at once.
 more than :data:`MAX_NODES` nodes (:data:`MAX_NODES_WITH_STEPS` with ``--steps``, which draws one
 picture per step) unless ``--max-nodes`` allows more. Everything is drawn in memory first; then the
 output folders are made (or refused), and only then is any file written, each one atomically.
+
+The command follows the convention of every command (:mod:`microdiff.apps.cli`): ``-o`` is a folder
+(default ``out/``, where the picture is ``graph.svg``) or the picture's file; the expression may begin
+with ``-``; a variable given a value with ``--at`` must be in the expression.
 """
 
 from __future__ import annotations
@@ -25,9 +29,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from microdiff.apps import cli
 from microdiff.drawing.draw import draw
 from microdiff.drawing.runner import DotNotFound, DrawingError
 from microdiff.drawing.stepper import Stepper
+from microdiff.engine.arithmetic import OPERATIONS
+from microdiff.engine.ops import required_arguments
 from microdiff.engine.value import Constant, Value, topological_order
 from microdiff.files import write_atomically
 
@@ -37,20 +44,13 @@ MAX_LENGTH = 10_000
 MAX_NODES = 100
 MAX_NODES_WITH_STEPS = 40
 FORMATS = ("svg", "png", "dot")
+#: Python's operator for each operation of two inputs (``-x`` is ``neg``; ``+x`` is x itself).
+BINARY_NAMES: dict[type, str] = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
+#: Each operation of two inputs, by its operator: the engine's own functions (microdiff.engine.arithmetic).
+BINARY: dict[type, Callable[[Value, Value], Value]] = {kind: OPERATIONS[name] for kind, name in BINARY_NAMES.items()}
+#: The functions an expression may call: every operation of one input that has no operator of its own.
 FUNCTIONS: dict[str, Callable[[Value], Value]] = {
-    "exp": Value.exp,
-    "log": Value.log,
-    "sigmoid": Value.sigmoid,
-    "tanh": Value.tanh,
-    "relu": Value.relu,
-    "reciprocal": Value.reciprocal,
-}
-BINARY: dict[type, Callable[[Value, Value], Value]] = {
-    ast.Add: lambda a, b: a + b,
-    ast.Sub: lambda a, b: a - b,
-    ast.Mult: lambda a, b: a * b,
-    ast.Div: lambda a, b: a / b,
-    ast.Pow: lambda a, b: a**b,
+    name: function for name, function in OPERATIONS.items() if required_arguments(function) == 1 and name != "neg"
 }
 GRAMMAR = "numbers, variables, + - * / **, and calls of " + ", ".join(FUNCTIONS)
 
@@ -61,15 +61,18 @@ class ExpressionError(ValueError):
 
 def add_parser(subparsers: Any) -> None:
     """Register ``graph`` with the ``python -m microdiff`` command line."""
-    parser = subparsers.add_parser("graph", help="draw an expression's graph with its gradients")
-    parser.add_argument(
-        "expression",
-        metavar="EXPR",
-        help=f'e.g. "3*x**2 + x*y" (after -- if it starts with -); allowed: {GRAMMAR}',
+    parser = cli.add_command(
+        subparsers,
+        "graph",
+        run,
+        help="draw an expression's graph with its gradients",
+        description="Evaluate an expression at the values given with --at, differentiate it, and draw its graph "
+        "with every value and gradient. The expression may begin with -, as in -x**2.",
     )
+    parser.add_text_argument("expression", "EXPR", f'e.g. "3*x**2 + x*y"; allowed: {GRAMMAR}', _binding_hint)
     parser.add_argument("--at", action="append", default=[], metavar="NAME=NUMBER", help="a variable's value")
-    parser.add_argument("-o", "--output", default="graph.svg", help="the picture to write (default graph.svg)")
-    parser.add_argument("--format", choices=FORMATS, help="svg, png or dot (default: from the -o suffix)")
+    cli.add_out(parser, "the folder for graph.svg, or the picture's file (.svg, .png or .dot)")
+    parser.add_argument("--format", choices=FORMATS, help="svg, png or dot (default: from the -o suffix, else svg)")
     parser.add_argument("--steps", metavar="PATH", help="also write the backward steps: a .html page or a folder")
     parser.add_argument("--digits", type=int, default=4, help="significant digits shown (default 4)")
     parser.add_argument("--top-down", action="store_true", help="draw top to bottom instead of left to right")
@@ -80,11 +83,19 @@ def add_parser(subparsers: Any) -> None:
         metavar="N",
         help=f"refuse graphs of more than N nodes (default {MAX_NODES}, or {MAX_NODES_WITH_STEPS} with --steps)",
     )
-    parser.set_defaults(func=run)
+
+
+def _binding_hint(extra: str) -> str:
+    """What to do with a second expression: usually a variable's value written without --at."""
+    name, equals, _ = extra.partition("=")
+    if equals and name.strip().isidentifier():
+        return f"give a variable's value with --at, as in --at {extra.strip()}"
+    return "put an expression with spaces in quotes"
 
 
 def run(args: argparse.Namespace) -> int:
-    """Evaluate, differentiate, draw, write; any expected failure is one line on stderr and exit status 1.
+    """Evaluate, differentiate, draw, write; any expected failure is one line on stderr and exit status 1
+    (a :class:`~microdiff.apps.cli.CommandError` or a file that cannot be written: said by :func:`cli.main`).
 
     Everything is drawn before anything is written, and the output folders are made first: a failure
     leaves no file behind.
@@ -92,25 +103,28 @@ def run(args: argparse.Namespace) -> int:
     try:
         if not 1 <= args.digits <= 17:
             raise ValueError(f"--digits must be between 1 and 17, not {args.digits}")
+        picture = cli.output_file("--out", args.out, f"graph.{args.format or 'svg'}")
+        fmt = output_format(str(picture), args.format)
+        steps = steps_path(args.steps) if args.steps else None
         variables = parse_bindings(args.at)
         root = evaluate(args.expression, variables)
         root.label = root.label or "f"
         check_size(root, args.max_nodes, bool(args.steps))
         root.backward()
-        fmt = output_format(args.output, args.format)
         options = {"digits": args.digits, "rankdir": "TB" if args.top_down else "LR"}
         graph = draw(root, edge_derivatives=args.edge_derivatives, **options)
-        files: dict[Path, str | bytes] = {Path(args.output): graph.source if fmt == "dot" else graph.pipe(format=fmt)}
-        if args.steps:
-            files |= Stepper(root, **options).contents(args.steps)
-        make_folders(list(dict.fromkeys(path.parent for path in files)))
+        files: dict[Path, str | bytes] = {picture: graph.source if fmt == "dot" else graph.pipe(format=fmt)}
+        if steps:
+            files |= Stepper(root, **options).contents(steps)
+        folders: dict[Path, str] = {}
+        for path in files:
+            folders.setdefault(path.parent, f"--out {args.out!r}" if path == picture else f"--steps {args.steps!r}")
+        cli.make_folders(folders)
         written = [write_atomically(path, content) for path, content in files.items()]
     except DotNotFound as error:
         return _fail(f"{error}; --format dot writes the DOT text without it")
     except (ValueError, ArithmeticError, DrawingError) as error:
         return _fail(str(error))
-    except OSError as error:
-        return _fail(f"cannot write {error.filename or args.output}: {error.strerror or error}")
     grads = ", ".join(f"d/d{name} = {value.grad:.6g}" for name, value in variables.items())
     print(f"{args.expression} = {root.data:.6g}" + (f"; {grads}" if grads else ""))
     for path in written:
@@ -119,8 +133,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _fail(message: str) -> int:
-    print(f"microdiff graph: error: {' '.join(message.split())}", file=sys.stderr)
-    return 1
+    return cli.fail("graph", message)
 
 
 def check_size(root: Value, max_nodes: int | None, steps: bool) -> None:
@@ -137,20 +150,16 @@ def check_size(root: Value, max_nodes: int | None, steps: bool) -> None:
         )
 
 
-def make_folders(folders: list[Path]) -> None:
-    """Create the output folders that do not exist yet, or refuse in one clear line before making any."""
-    for folder in folders:
-        existing = next(path for path in (folder, *folder.parents) if path.exists())
-        if not existing.is_dir():
-            raise ValueError(f"cannot write into {str(folder)!r}: {str(existing)!r} is a file, not a folder")
-    for folder in folders:
-        if folder.is_dir():
-            continue
-        try:
-            folder.mkdir(parents=True)
-        except OSError as error:
-            raise ValueError(f"cannot create the folder {str(folder)!r}: {error.strerror or error}") from None
-        print(f"created the folder {folder}")
+def steps_path(path: str) -> Path:
+    """Where ``--steps`` writes: a page for a ``.html`` name, else a folder of pictures (a name without a
+    suffix, one ending in ``/``, or a folder that exists); any other suffix is refused, not made a folder."""
+    given = Path(path)
+    if given.suffix.lower() in (".html", ".htm") or cli.names_a_folder(path):
+        return given
+    raise cli.CommandError(
+        f"--steps {path!r}: give a .html page, or a folder for one picture per step (a name without a suffix, "
+        f"or ending in /)"
+    )
 
 
 def output_format(output: str, fmt: str | None) -> str:
@@ -164,13 +173,15 @@ def output_format(output: str, fmt: str | None) -> str:
 
 
 def parse_bindings(bindings: list[str]) -> dict[str, Value]:
-    """``["x=1.5", "y=-0.5"]`` → a labelled leaf ``Value`` per variable."""
-    variables = {}
+    """``["x=1.5", "y=-0.5"]`` → a labelled leaf ``Value`` per variable (each variable once)."""
+    variables: dict[str, Value] = {}
     for binding in bindings:
         name, equals, number = binding.partition("=")
         name = name.strip()
         if not equals or not name.isidentifier():
             raise ExpressionError(f"--at needs NAME=NUMBER, as in --at x=1.5, not {binding!r}")
+        if name in variables:
+            raise ExpressionError(f"--at {binding!r}: {name} already has a value, {variables[name].data:g}")
         try:
             value = float(number)
         except ValueError:
@@ -195,7 +206,14 @@ def evaluate(text: str, variables: dict[str, Value]) -> Value:
     except (MemoryError, RecursionError):
         raise ExpressionError("the expression is nested too deeply") from None
     check(tree.body, variables)
-    return _build(tree.body, variables)
+    root = _build(tree.body, variables)
+    used = {node for node in topological_order(root) if not node.parents}
+    unused = [name for name, value in variables.items() if value not in used]
+    if unused:
+        names = ", ".join(map(repr, unused))
+        given = " ".join(f"--at {name}={variables[name].data:g}" for name in unused)
+        raise ExpressionError(f"the expression has no variable{'s' * (len(unused) > 1)} {names}: remove {given}")
+    return root
 
 
 def check(tree: ast.expr, variables: dict[str, Value]) -> None:

@@ -3,10 +3,15 @@
 The data are the 5,163 first names shipped with microdiff (:func:`microdiff.datasets.load_names`), a
 tenth held out for validation. The command prints the bigram baseline's validation loss (from counts),
 trains the neural model (:mod:`microdiff.nn.language_model`) with a progress line, prints its validation
-loss and ten sampled names, and writes two pictures to ``--out``:
+loss and ten sampled names, and writes two pictures into the folder ``--out``:
 
 * ``names_loss.png`` — the minibatch loss at each step, its running mean, and both validation losses;
 * ``names_embeddings.png`` — where each letter's learned embedding lies, seen flat (vowels in red).
+
+``--save PATH`` also saves the trained parameters (:meth:`~microdiff.nn.Module.save`): to a ``.json`` file, or
+into a folder as ``names_model.json``. The command follows the convention of every command
+(:mod:`microdiff.apps.cli`): every argument and output folder is checked before training starts, and a
+failure is one line on stderr.
 """
 
 from __future__ import annotations
@@ -18,46 +23,55 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from microdiff.apps import cli
 from microdiff.datasets import load_names
 from microdiff.files import replacing
 from microdiff.nn import language_model as lm
 from microdiff.style import CLASS_COLOURS, DATA_COLOUR, LOSS_COLOUR
 
-COMMAND = "microdiff names"
 VOWELS = set("aeiouy")
 
 
 def add_parser(subparsers: Any) -> None:
     """Register the ``names`` command."""
-    parser = subparsers.add_parser(
+    parser = cli.add_command(
+        subparsers,
         "names",
+        run,
         help="train a character-level language model of names and sample new ones",
         description="Train a makemore-style language model made of scalar Values on 5,163 first names, compare it "
         "with the bigram model on held-out names, sample new names, and write names_loss.png and "
-        "names_embeddings.png to --out.",
+        "names_embeddings.png into the folder --out.",
     )
-    parser.add_argument("--out", default="out", help="folder for the pictures (default: out)")
+    cli.add_out(parser, "the folder for the pictures")
     parser.add_argument("--steps", type=int, default=lm.STEPS, help=f"training steps (default: {lm.STEPS})")
     parser.add_argument("--seed", type=int, default=0, help="seed for the split, the weights and the batches")
     parser.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (default: 1.0)")
-    parser.add_argument("--save", metavar="PATH", help="also save the trained parameters to PATH (Module.save)")
+    parser.add_argument(
+        "--save",
+        metavar="PATH",
+        help="also save the trained parameters: a .json file, or a folder for names_model.json",
+    )
     parser.add_argument("--quick", action="store_true", help="a few steps, for tests")
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Count, train, compare, sample, plot."""
+    """Check, count, train, compare, sample, plot; a failure is a :class:`~microdiff.apps.cli.CommandError`."""
     start = time.perf_counter()
     steps = 20 if args.quick else args.steps
     if steps < 1:
-        raise SystemExit(f"{COMMAND}: error: --steps must be at least 1, got {steps}")
+        raise cli.CommandError(f"--steps must be at least 1, got {steps}")
     if not 0.0 < args.temperature <= 100.0:
-        raise SystemExit(f"{COMMAND}: error: --temperature must be a number in (0, 100], got {args.temperature}")
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise SystemExit(f"{COMMAND}: error: --out {str(out)!r} is a file, not a folder")
-    if args.save and not Path(args.save).parent.is_dir():  # found now, not after a minute of training
-        raise SystemExit(f"{COMMAND}: error: cannot write {args.save!r}: its folder does not exist")
+        raise cli.CommandError(f"--temperature must be a number in (0, 100], got {args.temperature}")
+    out = cli.output_folder(args.out)
+    save = cli.output_file("--save", args.save, "names_model.json", [".json"]) if args.save else None
+    folders = {out: f"--out {args.out!r}"}
+    if save is not None:
+        folders.setdefault(save.parent, f"--save {args.save!r}")
+    if save is not None and save.is_dir():
+        raise cli.CommandError(f"--save {str(save)!r} is a folder")
+    cli.pyplot()  # found now, not after a minute of training: a missing matplotlib, a folder that cannot be made
+    cli.make_folders(folders)
 
     names = load_names()
     training, validation = lm.split(names, seed=args.seed)
@@ -90,25 +104,20 @@ def run(args: argparse.Namespace) -> int:
     marked = [f"{s}*" if s in known else s for s in samples]
     print(f"ten new names (temperature {args.temperature:g}; * = in the data): {', '.join(marked)}")
 
-    try:
-        if args.save:
-            model.save(args.save)
-            print(f"saved the parameters to {args.save}")
-        out.mkdir(parents=True, exist_ok=True)
-        written = [
-            plot_losses(losses, bigram, loss, out / "names_loss.png"),
-            plot_embeddings(lm.embeddings(model), alphabet, out / "names_embeddings.png"),
-        ]
-    except OSError as error:
-        reason = f"cannot write {error.filename}: {error.strerror}" if error.filename else str(error)
-        raise SystemExit(f"{COMMAND}: error: {reason}") from None
+    if save is not None:
+        model.save(save)
+        print(f"saved the parameters to {save}")
+    written = [
+        plot_losses(losses, bigram, loss, out / "names_loss.png"),
+        plot_embeddings(lm.embeddings(model), alphabet, out / "names_embeddings.png"),
+    ]
     print(f"wrote {', '.join(map(str, written))} ({time.perf_counter() - start:.1f} s in all)")
     return 0
 
 
 def plot_losses(losses: Sequence[float], bigram: float, validation: float, path: Path) -> Path:
     """Each step's minibatch loss, its running mean over 50 steps, and the two validation losses."""
-    plt = _pyplot()
+    plt = cli.pyplot()
     steps = range(1, len(losses) + 1)
     window = [losses[max(0, k - 49) : k + 1] for k in range(len(losses))]
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -125,7 +134,7 @@ def plot_losses(losses: Sequence[float], bigram: float, validation: float, path:
 def plot_embeddings(rows: Sequence[Sequence[float]], alphabet: str, path: Path) -> Path:
     """Each character where its embedding lies, seen flat (:func:`~microdiff.nn.language_model.plane`):
     vowels red, consonants blue, "." black."""
-    plt = _pyplot()
+    plt = cli.pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 5.5))
     for (x, y), ch in zip(lm.plane(rows), alphabet):
         colour = DATA_COLOUR if ch == lm.EDGE else CLASS_COLOURS[1] if ch in VOWELS else CLASS_COLOURS[0]
@@ -140,17 +149,5 @@ def plot_embeddings(rows: Sequence[Sequence[float]], alphabet: str, path: Path) 
 def _save(fig: Any, path: Path) -> Path:
     with replacing(path) as temporary:
         fig.savefig(temporary, dpi=120, bbox_inches="tight", format="png")
-    _pyplot().close(fig)
+    cli.pyplot().close(fig)
     return path
-
-
-def _pyplot() -> Any:
-    """matplotlib's pyplot on the Agg backend (files only), or the command's one-line error if it is missing."""
-    try:
-        import matplotlib
-    except ModuleNotFoundError:
-        raise SystemExit(f"{COMMAND}: error: the pictures need matplotlib: pip install 'microdiff[plot]'") from None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt

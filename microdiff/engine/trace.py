@@ -401,8 +401,8 @@ class Program:
                 self.instructions.append(Instruction(getattr(function, "__name__", "detached"), out_slot, sources))
                 self._forward_code.append((DETACHED, out_slot, sources, -1, function))
                 continue
-            op = node._op
-            first, second = node._first, node._second
+            op, first, second = node._op, node._first, node._second
+            assert op is not None and first is not None  # not a leaf: an operation has an input
             a, b = slot[first], (-1 if second is None else slot[second])
             self.instructions.append(Instruction(op.name, out_slot, (a,) if b < 0 else (a, b)))
             kind = _INLINE.get(op.name, UNARY if b < 0 else BINARY)

@@ -1,20 +1,21 @@
 """``python -m microdiff explore``: train an MLP on a 2-D dataset and write the explorer page.
 
-Every argument is checked before training starts, and every failure is one line on stderr naming the
-command, with exit status 1: a number that is not one, or out of its range (``--lr inf``), an output
-path that is a folder or cannot be written.
+The page goes to ``out/explorer_DATASET.html`` unless ``-o`` names another folder or a ``.html`` file. The
+command follows the convention of every command (:mod:`microdiff.apps.cli`): every argument and the output
+folder are checked before training starts, and every failure is one line on stderr naming the command, with
+exit status 1: a number that is not one, or out of its range (``--lr inf``), an output that cannot be written.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 from microdiff import datasets
+from microdiff.apps import cli
+from microdiff.apps.cli import CommandError
 from microdiff.explore.recording import record
 from microdiff.nn import MLP
 
@@ -29,15 +30,13 @@ DATASETS: dict[str, dict[str, Any]] = {
 MAX_STEPS, MAX_POINTS, MAX_WIDTH, MAX_LAYERS, MAX_LR = 10_000, 1_000, 64, 4, 10.0
 
 
-class CommandError(Exception):
-    """A bad argument or output path: its message is the one line the command prints."""
-
-
 def add_parser(subparsers: Any) -> None:
     """Register the ``explore`` command (numbers are read as text and checked by :func:`run`, so that a
-    bad one is a one-line error like every other)."""
-    parser = subparsers.add_parser(
+    bad one is a one-line error saying its range)."""
+    parser = cli.add_command(
+        subparsers,
         "explore",
+        run,
         help="record a training run as one self-contained web page",
         description="Train an MLP on a 2-D dataset and write the training explorer page (open it in a browser).",
     )
@@ -48,16 +47,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--hidden", default=None, help="hidden layer sizes, e.g. 16,16 (default: per dataset)")
     parser.add_argument("--lr", default=None, help=f"learning rate, above 0 and at most {MAX_LR:g} (default: 0.5)")
     parser.add_argument("--seed", default="0", help="seed for the data and the weights (default: 0)")
-    parser.add_argument("-o", "--out", default="explorer.html", help="the page to write (default: explorer.html)")
-    parser.set_defaults(func=run)
-
-
-def run(args: argparse.Namespace) -> int:
-    """Check the arguments and the output path, make the data, train while recording, write the page."""
-    try:
-        return _run(args)
-    except CommandError as error:
-        raise SystemExit(f"microdiff explore: error: {error}") from None
+    cli.add_out(parser, "the folder for explorer_DATASET.html, or the page's .html file")
 
 
 def whole(text: str, name: str, low: int, high: int) -> int:
@@ -96,22 +86,8 @@ def hidden_sizes(text: str) -> list[int]:
     return sizes
 
 
-def writable(out: str) -> Path:
-    """The output path, once we know a page can be written there: not a folder, in a folder that exists
-    (it is created if missing) and accepts files."""
-    path = Path(out)
-    if path.is_dir():
-        raise CommandError(f"-o {out!r} is a folder; give a file name, e.g. {str(path / 'explorer.html')!r}")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=path.parent):
-            pass
-    except OSError as error:
-        raise CommandError(f"cannot write -o {out!r}: {error.strerror or error}") from None
-    return path
-
-
-def _run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
+    """Check the arguments and the output folder, make the data, train while recording, write the page."""
     settings = DATASETS[args.dataset]
     steps = whole(args.steps, "--steps", 1, MAX_STEPS)
     points_count = whole(args.points, "--points", 10, MAX_POINTS)
@@ -119,7 +95,10 @@ def _run(args: argparse.Namespace) -> int:
     sizes = settings["sizes"] if args.hidden is None else hidden_sizes(args.hidden)
     lr = settings["lr"] if args.lr is None else learning_rate(args.lr)
     seed = whole(args.seed, "--seed", 0, 2**32 - 1)
-    out = writable(args.out)
+    out = cli.output_file("--out", args.out, f"explorer_{args.dataset}.html", [".html", ".htm"])
+    if out.is_dir():
+        raise CommandError(f"--out {str(out)!r} is a folder; give a file name, e.g. {str(out / 'explorer.html')!r}")
+    cli.make_folders({out.parent: f"--out {args.out!r}"})
     make = getattr(datasets, f"make_{args.dataset}")  # make_moons, make_circles, make_xor, make_spiral
     points, labels = make(points_count, seed=seed)
     classes = len(set(labels))
@@ -138,10 +117,7 @@ def _run(args: argparse.Namespace) -> int:
     recording = record(
         model, points, labels, steps=steps, lr=lr, every=every, title=f"{args.dataset}: {model}", on_step=progress
     )
-    try:
-        path = recording.save(out)
-    except OSError as error:
-        raise CommandError(f"cannot write -o {args.out!r}: {error.strerror or error}") from None
+    path = recording.save(out)
     print(
         f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB, {len(recording.frames)} recorded steps); "
         f"open it in a browser"

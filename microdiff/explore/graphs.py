@@ -28,6 +28,9 @@ from microdiff.engine.value import Value, topological_order
 from microdiff.nn import MLP, Module, Neuron
 from microdiff.nn.training import Loss, predictions
 
+#: How a tape marks its leaves: a parameter, a coordinate of the point, a constant (see :class:`Tape`).
+PARAMETER, INPUT, CONSTANT = "@p", "@x", "@c"
+
 
 @dataclass
 class Unit:
@@ -50,10 +53,11 @@ class Unit:
 class Tape:
     """One data point's loss graph, flattened for the page to replay forward and backward.
 
-    ``nodes`` are in topological order. Each is ``["p", k]`` (parameter k), ``["x", j]`` (the point's
-    coordinate j), ``["c", number]`` (a constant), or ``[op, i, ...]``: an operation of
-    :mod:`microdiff.engine.ops` on earlier nodes. The last node is the point's loss; ``outputs`` are the
-    network's scores (logits); ``units`` the neuron view.
+    ``nodes`` are in topological order. Each is ``["@p", k]`` (parameter k), ``["@x", j]`` (the point's
+    coordinate j), ``["@c", number]`` (a constant), or ``[op, i, ...]``: an operation of
+    :mod:`microdiff.engine.ops` on earlier nodes. (An operation's name is a Python identifier, so it never
+    begins with ``@``: a primitive named ``p`` is not a parameter.) The last node is the point's loss;
+    ``outputs`` are the network's scores (logits); ``units`` the neuron view.
     """
 
     cls: int
@@ -138,11 +142,11 @@ def make_tape(root: Value, params: Sequence[Value], inputs: Sequence[Value]) -> 
         if node.parents:
             nodes.append([node.op, *(index[id(parent)] for parent in node.parents)])
         elif id(node) in param_index:
-            nodes.append(["p", param_index[id(node)]])
+            nodes.append([PARAMETER, param_index[id(node)]])
         elif id(node) in input_index:
-            nodes.append(["x", input_index[id(node)]])
+            nodes.append([INPUT, input_index[id(node)]])
         else:  # a constant, such as the 1 of the hinge loss
-            nodes.append(["c", node.data])
+            nodes.append([CONSTANT, node.data])
     return nodes, index
 
 
