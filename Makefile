@@ -3,6 +3,7 @@
 #   make demo   — the main job: train an MLP on two moons, write pictures to out/: the plot extra only
 #   make lint   — ruff and mypy: the dev extra
 #   make lessons — JupyterLab on the lessons: the lessons extra
+#   make site   — the lessons in the browser (JupyterLite) and the documentation, in site/: the site extra
 # EXTRAS adds optional extras to the test install, e.g. `make test EXTRAS=dev,torch`. On Linux PyPI's torch is the
 # CUDA build (several GB); TORCH_INDEX=https://download.pytorch.org/whl/cpu gets the CPU-only wheel instead.
 # Graphviz's dot and Chromium are installed with apt when missing and we are root; otherwise a note says so
@@ -20,7 +21,7 @@ ALLOW_ROOT   = $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 APT_GET     := DEBIAN_FRONTEND=noninteractive apt-get
 
 .DEFAULT_GOAL := help
-.PHONY: help test demo lint bench lessons dot chromium clean
+.PHONY: help test demo lint bench lessons site site-check dot chromium npm clean
 
 help:
 	@echo "make demo      train a small network on two moons; pictures and the explorer go to out/"
@@ -28,6 +29,8 @@ help:
 	@echo "make lint      ruff and mypy"
 	@echo "make bench     the benchmarks against micrograd and PyTorch"
 	@echo "make lessons   the lessons in JupyterLab"
+	@echo "make site      the lessons in the browser and the documentation, in site/ (python -m http.server -d site)"
+	@echo "make site-check  run every lesson of the site in headless Chromium, offline (CI runs it)"
 	@echo "make clean     remove .venv, out/ and the caches"
 	@echo "Options: EXTRAS=dev,torch (PyTorch cross-checks), TORCH_INDEX=https://download.pytorch.org/whl/cpu"
 	@echo "(CPU-only PyTorch), PYTHON=python3.12 (which Python makes .venv). Afterwards run the commands with"
@@ -77,6 +80,8 @@ DOT_WORKS      := dot -V >/dev/null 2>&1
 CHROMIUM_WORKS := { "$${MICRODIFF_CHROMIUM:-chromium}" --version || chromium --version || chromium-browser --version \
                     || chromium-headless-shell --version; } >/dev/null 2>&1
 
+NPM_WORKS      := npm --version >/dev/null 2>&1
+
 # Graphviz's dot draws the graphs; without it drawings fall back to DOT text.
 dot:
 	@$(call install,Graphviz's dot,$(DOT_WORKS),graphviz,the drawing tests will skip and drawings fall back to DOT text)
@@ -84,6 +89,10 @@ dot:
 # Chromium runs the explorer's browser tests: Debian's package is chromium, Ubuntu's chromium-browser.
 chromium:
 	@$(call install,Chromium,$(CHROMIUM_WORKS),chromium chromium-browser chromium-headless-shell,the explorer's browser tests will skip)
+
+# npm brings the site's JavaScript parts: Pyodide, Graphviz in WebAssembly, MathJax.
+npm:
+	@$(call install,npm,$(NPM_WORKS),npm,make site cannot build the lessons for the browser)
 
 test: $(STAMP) dot chromium
 	$(BIN)/python -m pytest
@@ -98,10 +107,29 @@ bench: $(STAMP)
 lessons: $(VENV)/installed-lessons.stamp dot
 	$(BIN)/jupyter lab $(ALLOW_ROOT) notebooks/
 
+# The site: its tools go into .venv too (JupyterLite, Sphinx); the browser's packages are pinned in tools/site/.
+SITE_STAMP := $(VENV)/installed-site.stamp
+$(SITE_STAMP): pyproject.toml | $(BIN)/python
+	@echo "Installing the site's tools (JupyterLite, Sphinx, myst-nb) into $(VENV)"
+	$(BIN)/python -m pip install $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) -e '.[site]'
+	@touch $@
+
+site: $(SITE_STAMP) dot npm
+	$(BIN)/python tools/site/build.py --out site
+	@echo "Open it: $(BIN)/python -m http.server -d site, then http://127.0.0.1:8000/"
+
+# The lessons with their solutions, every cell run in Chromium with no network but the site; then every page of
+# site/ (make site first) opened the same way.
+site-check: $(SITE_STAMP) npm chromium
+	$(BIN)/python tools/site/build.py --check --out build/site-check
+	$(BIN)/python tools/site/run_lessons.py build/site-check
+	@if [ -f site/index.html ]; then $(BIN)/python tools/site/run_lessons.py site --pages; \
+	else echo "note: no site/ to check the documentation's pages in: run make site first"; fi
+
 lint: $(STAMP)
 	$(BIN)/python -m ruff check microdiff tests benchmarks
 	$(BIN)/python -m ruff format --check microdiff tests benchmarks
 	$(BIN)/python -m mypy
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .hypothesis site build/site-cache build/site-check docs/lessons docs/api
