@@ -347,7 +347,7 @@ def cpu_seconds(engine: str, steps: int) -> float:
 
 def whole_process(runs: int, steps: int) -> dict[str, float]:
     """Train in fresh processes, the engines in turn; print each run and the median ratios."""
-    engines = ["microdiff", "floor"] + (["micrograd"] if micrograd_engine is not None else [])
+    engines = ["microdiff", "microdiff-trace", "floor"] + (["micrograd"] if micrograd_engine is not None else [])
     cpu_seconds("microdiff", 1)  # warm-up: bytecode compiled, files in the page cache
     times: dict[str, list[float]] = {engine: [] for engine in engines}
     print(f"(0) whole training runs: {steps} steps of the demo workload per process, gc as it is, CPU time")
@@ -357,8 +357,14 @@ def whole_process(runs: int, steps: int) -> dict[str, float]:
         row = "  ".join(f"{engine} {times[engine][-1]:6.2f} s" for engine in engines)
         print(f"  run {run + 1}: {row}")
     ratios = {"whole run: microdiff / floor": [m / f for m, f in zip(times["microdiff"], times["floor"])]}
+    ratios["whole run: microdiff / microdiff-trace"] = [
+        m / t for m, t in zip(times["microdiff"], times["microdiff-trace"])
+    ]
     if "micrograd" in times:
         ratios["whole run: micrograd / microdiff"] = [g / m for g, m in zip(times["micrograd"], times["microdiff"])]
+        ratios["whole run: micrograd / microdiff-trace"] = [
+            g / t for g, t in zip(times["micrograd"], times["microdiff-trace"])
+        ]
     for name, values in ratios.items():
         print(f"  {name:<36} median {statistics.median(values):5.2f}  (runs: {', '.join(f'{v:.2f}' for v in values)})")
     return {name: statistics.median(values) for name, values in ratios.items()}

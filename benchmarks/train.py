@@ -1,7 +1,8 @@
 """One whole training run of micrograd's demo workload, as a user meets it: ``train.py ENGINE STEPS``.
 
-ENGINE is ``microdiff`` (its public API: ``microdiff.nn.MLP``), ``micrograd`` (0.1.0's ``micrograd.nn.MLP``)
-or ``floor`` (``floor.py``). Each builds the same graph every step — a 2-16-16-1 relu network on 100
+ENGINE is ``microdiff`` (its public API: ``microdiff.nn.MLP``), ``microdiff-trace`` (the same model and step, traced
+once with ``microdiff.trace`` and replayed), ``micrograd`` (0.1.0's ``micrograd.nn.MLP``) or ``floor``
+(``floor.py``). Each but the traced one builds the same graph every step — a 2-16-16-1 relu network on 100
 two-moons points, hinge loss plus 1e-4·L2 (65,818 nodes) — and takes an SGD step, in a fresh interpreter
 with Python's garbage collector left as it is. ``run.py`` times these processes side by side.
 """
@@ -39,7 +40,7 @@ def weights(seed: int = 1337) -> list[list[list[float]]]:
 
 def engine(name: str) -> tuple[Any, Any, list[Any]]:
     """``(Scalar, model, parameters)`` for an engine, with the weights of :func:`weights`."""
-    if name == "microdiff":
+    if name in ("microdiff", "microdiff-trace"):
         from microdiff import Value, nn
 
         model = nn.MLP(SIZES[0], SIZES[1:])
@@ -64,8 +65,37 @@ def engine(name: str) -> tuple[Any, Any, list[Any]]:
     return scalar, model, params
 
 
+def loss_of(model: Any, params: list[Any], scalar: Any, points: list[Any], labels: list[float]) -> Any:
+    """The demo's loss: the mean hinge loss of the scores, plus 1e-4 times the sum of the squared parameters."""
+    scores = []
+    for x0, x1 in points:
+        out = model([scalar(x0), scalar(x1)] if isinstance(x0, float) else [x0, x1])
+        scores.append(out[0] if isinstance(out, list) else out)  # micrograd returns a lone output bare
+    losses = [(1 + -y * s).relu() for s, y in zip(scores, labels)]
+    return sum(losses, scalar(0.0)) * (1.0 / len(losses)) + 1e-4 * sum((p * p for p in params), scalar(0.0))
+
+
+def traced_main(steps: int) -> None:
+    """The same run with the step traced once (the points are the program's inputs) and replayed."""
+    from microdiff import trace
+
+    scalar, model, params = engine("microdiff")
+    points, labels = two_moons()
+    program = trace(lambda points: loss_of(model, params, scalar, points, labels), points)
+    for k in range(steps):
+        for p in params:
+            p.grad = 0.0
+        loss = program.backward(points)
+        lr = 1.0 - 0.9 * k / 100
+        for p in params:
+            p.data -= lr * p.grad
+    print(f"microdiff-trace: {steps} steps, last loss {loss:.6f}")
+
+
 def main() -> None:
     name, steps = sys.argv[1], int(sys.argv[2])
+    if name == "microdiff-trace":
+        return traced_main(steps)
     scalar, model, params = engine(name)
     points, labels = two_moons()
     for k in range(steps):

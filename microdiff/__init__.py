@@ -19,6 +19,7 @@ from microdiff.engine.functional import grad, gradients, hessian, hvp, value_and
 from microdiff.engine.gradcheck import GradcheckError, gradcheck
 from microdiff.engine.ops import OPS, Op
 from microdiff.engine.primitive import primitive
+from microdiff.engine.trace import GuardError, Index, Program, trace
 from microdiff.engine.value import Constant, Value, enable_grad, no_grad, topological_order
 
 if TYPE_CHECKING:  # (for type checkers: at run time they come from __getattr__ below)
@@ -55,17 +56,21 @@ __all__ = [
     "grad",
     "gradcheck",
     "GradcheckError",
+    "GuardError",
     "gradients",
     "hessian",
     "hvp",
+    "Index",
     "jvp",
     "mark_composite",
     "no_grad",
     "Op",
     "OPS",
     "primitive",
+    "Program",
     "topological_order",
     "Stepper",
+    "trace",
     "Value",
     "value_and_grad",
 ]

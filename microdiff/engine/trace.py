@@ -12,18 +12,20 @@ numbers ``f`` captured (a model's parameters) and its constants, then one slot p
     program(x, y):
       v0 = x
       v1 = y
-      v2 = 3.0
-      v3 = 2.0
-      v4 = pow v0 v3
-      v5 = mul v2 v4
-      v6 = mul v0 v1
-      v7 = add v5 v6
+      v2 = 2.0
+      v3 = 3.0
+      v4 = mul v0 v1
+      v5 = pow v0 v2
+      v6 = mul v3 v5
+      v7 = add v6 v4
       return v7
     >>> program(2.0, 3.0)
     18.0
     >>> program.value_and_grad(1.0, 5.0)
     (8.0, (11.0, 1.0))
 
+The operations come in the order ``backward()`` sorts the graph (:func:`~microdiff.engine.value.topological_order`:
+each after its inputs, the second input's side first), so the program *is* graph mode's schedule, written down.
 Replaying the program runs the same rules from the same table (:mod:`microdiff.engine.ops`) on a list of floats:
 no node objects, no sort, no dictionary. Its backward pass visits the operations in the order graph mode does,
 so every gradient is **bit-identical** to ``y.backward()``'s.
@@ -189,7 +191,8 @@ def _where() -> str:
     frame: Any = sys._getframe(2)
     inside = ""
     while frame is not None and frame.f_globals.get("__name__", "").startswith("microdiff"):
-        inside = inside or frame.f_code.co_name
+        if frame.f_globals["__name__"] != __name__:  # (the comparison methods of Traced are no news)
+            inside = inside or frame.f_code.co_name
         frame = frame.f_back
     place = f"{frame.f_code.co_filename.rsplit('/', 1)[-1]}:{frame.f_lineno}" if frame is not None else "?"
     return f"in {inside}, called from {place}" if inside else f"at {place}"
@@ -317,7 +320,7 @@ def _shape(arg: Any) -> Any:
 
 
 # Instruction kinds of the replay loop: the common operations written inline, the others through the table.
-ADD_, MUL_, NEG_, RELU_, UNARY, BINARY, DETACHED = range(7)
+ADD_, MUL_, NEG_, RELU_, UNARY, BINARY, DETACHED, ADD_MUL = range(8)
 _INLINE = {ADD.name: ADD_, MUL.name: MUL_, NEG.name: NEG_, RELU.name: RELU_}
 
 
@@ -356,9 +359,15 @@ class Program:
             if not isinstance(item, (Value, Real)):
                 raise TypeError(f"trace: f returned {type(item).__name__} {item!r:.40}; it must return numbers")
         roots = [item if isinstance(item, Value) else Constant(float(item)) for item in outputs]
+        detached = recording.detached
         decided = [node for node, *_ in recording.guards]
         decided += [other for _, _, other, _, _ in recording.guards if isinstance(other, Value)]
-        forward_order = _forward_order(roots + decided, recording.detached)
+        # The backward pass must visit the operations in graph mode's order (so that each gradient sums its terms
+        # in the same order: the same bits); the forward pass needs every node after what it is computed from.
+        # When the first output is all there is to compute, one sort serves both.
+        graph_order = topological_order(roots[0])
+        simple = len(roots) == 1 and not decided and not detached
+        forward_order = graph_order if simple else _forward_order(roots + decided, detached)
 
         # Slots: the inputs first, then every other leaf (captured, constant, looked up), then the operations.
         slot: dict[Value, int] = {leaf: i for i, leaf in enumerate(leaves)}
@@ -368,47 +377,52 @@ class Program:
         self.constants: list[tuple[int, float]] = []
         self.lookups: list[tuple[int, Sequence[Sequence[Value]], int, int]] = []  # slot, rows, index number, column
         self.one_hots: list[tuple[int, int, int]] = []  # slot, index number, class
+        names = self.names
+        operations: list[Value] = []
         for node in forward_order:
-            if node in slot or node._op is not None or node in recording.detached:
+            if node._op is not None or (detached and node in detached):
+                operations.append(node)
                 continue
-            slot[node] = len(self.names)
+            if node in slot:
+                continue
+            slot[node] = len(names)
             if node in recording.lookups:
                 rows, index, column = recording.lookups[node]
                 self.lookups.append((slot[node], rows, index.number, column))
-                self.names.append(f"lookup{index.number}[{column}]")
+                names.append(f"lookup{index.number}[{column}]")
             elif node in recording.one_hots:
                 index, k = recording.one_hots[node]
                 self.one_hots.append((slot[node], index.number, k))
-                self.names.append(f"onehot{index.number}[{k}]")
+                names.append(f"onehot{index.number}[{k}]")
             elif isinstance(node, Constant):
                 self.constants.append((slot[node], _RAW.__get__(node)))
-                self.names.append(repr(_RAW.__get__(node)))
+                names.append(repr(_RAW.__get__(node)))
             else:
                 self.captured.append((slot[node], node))
-                self.names.append(node.label or f"captured{len(self.captured) - 1}")
-        self.first_operation = len(self.names)
-        self.instructions: list[Instruction] = []
-        self._forward_code: list[tuple[Any, ...]] = []  # (kind, out, a, b, forward function)
+                names.append(node.label or f"captured{len(self.captured) - 1}")
+        self.first_operation = first = len(names)
+        # Each operation once, as the replay loops read it: (kind, out, a, b, function), b = -1 for one input.
+        self._forward_code: list[tuple[Any, ...]] = []  # function: the op's forward (or the detached function)
+        local_rules: list[Any] = []  # the op's local rule, for the backward pass
         self._ops: dict[int, Any] = {}  # out slot: the Op, for messages
-        for node in forward_order:
-            if node in slot:
+        forward_code, kinds = self._forward_code, _INLINE
+        for out_slot, node in enumerate(operations, first):
+            slot[node] = out_slot
+            if detached and node in detached:
+                function, operands = detached[node]
+                forward_code.append((DETACHED, out_slot, tuple(slot[x] for x in operands), -1, function))
+                local_rules.append(None)
                 continue
-            out_slot = slot[node] = len(self.names)
-            self.names.append(f"v{out_slot}")
-            if node in recording.detached:
-                function, operands = recording.detached[node]
-                sources = tuple(slot[x] for x in operands)
-                self.instructions.append(Instruction(getattr(function, "__name__", "detached"), out_slot, sources))
-                self._forward_code.append((DETACHED, out_slot, sources, -1, function))
-                continue
-            op, first, second = node._op, node._first, node._second
-            assert op is not None and first is not None  # not a leaf: an operation has an input
-            a, b = slot[first], (-1 if second is None else slot[second])
-            self.instructions.append(Instruction(op.name, out_slot, (a,) if b < 0 else (a, b)))
-            kind = _INLINE.get(op.name, UNARY if b < 0 else BINARY)
-            self._forward_code.append((kind, out_slot, a, b, op.forward))
+            op, first_input, second = node._op, node._first, node._second
+            assert op is not None and first_input is not None  # not a leaf: an operation has an input
+            b = -1 if second is None else slot[second]
+            forward_code.append(
+                (kinds.get(op.name, UNARY if b < 0 else BINARY), out_slot, slot[first_input], b, op.forward)
+            )
+            local_rules.append(op.local)
             self._ops[out_slot] = op
-        self.size = len(self.names)
+        names.extend(f"v{s}" for s in range(first, first + len(operations)))
+        self.size = len(names)
         self.outputs = [slot[root] for root in roots]
         self.guards = [
             Guard(slot[node], test, *(_other(other, slot)), outcome, where)
@@ -419,31 +433,47 @@ class Program:
         needs = [False] * self.size
         for s in [*self.input_slots, *(s for s, _ in self.captured), *(s for s, *_ in self.lookups)]:
             needs[s] = True
-        for kind, o, a, b, _ in self._forward_code:
+        for kind, o, a, b, _ in forward_code:
             if kind != DETACHED:
                 needs[o] = needs[a] or (b >= 0 and needs[b])
-        graph_order = topological_order(roots[0])
+        backward_slots = [slot[node] for node in reversed(graph_order) if node._op is not None]
         self._backward_code: list[tuple[Any, ...]] = []  # (kind, out, a, b, local rule)
-        for node in reversed(graph_order):
-            o = slot[node]
-            if node._op is not None and node not in recording.detached and needs[o]:
-                _, _, a, b, _ = self._forward_code[o - self.first_operation]
-                self._backward_code.append(
-                    (_INLINE.get(node._op.name, UNARY if b < 0 else BINARY), o, a, b, node._op.local)
-                )
-        in_graph = {slot[node] for node in graph_order}
-        self.connected = [s in in_graph for s in self.input_slots]
+        for o in backward_slots:
+            if needs[o]:
+                kind, _, a, b, _ = forward_code[o - first]
+                if kind != DETACHED:
+                    self._backward_code.append((kind, o, a, b, local_rules[o - first]))
+        self.connected = self._reaches_output(graph_order, slot)
+        self._fast_code = _fused(forward_code, [*self.outputs, *_guarded_slots(self.guards)])
         self._template: list[Any] = [0.0] * self.size
         for s, number in self.constants:
             self._template[s] = number
         looked_up = {s for s, *_ in self.lookups}
         self._consumers: dict[int, list[tuple[list[tuple[Any, ...]], int, int]]] = {s: [] for s in looked_up}
-        for code in (self._forward_code, self._backward_code):
-            for i, (kind, _, a, b, _) in enumerate(code):
-                for position, operand in ((2, a), (3, b)):
-                    if kind != DETACHED and operand in looked_up:
-                        self._consumers[operand].append((code, i, position))
+        if looked_up:
+            for code in (self._forward_code, self._fast_code, self._backward_code):
+                for i, instruction in enumerate(code):
+                    kind = instruction[0]
+                    for position in (2, 3, 4) if kind == ADD_MUL else (2, 3) if kind != DETACHED else ():
+                        if instruction[position] in looked_up:
+                            self._consumers[instruction[position]].append((code, i, position))
         self._shared: dict[int, int] = {s: s for s in looked_up}
+
+    def _reaches_output(self, graph_order: list[Value], slot: dict[Value, int]) -> list[bool]:
+        """For each input, whether the first output's graph contains it (its gradient is not cut)."""
+        in_graph = {slot[node] for node in graph_order if node._op is None}
+        return [s in in_graph for s in self.input_slots]
+
+    @property
+    def instructions(self) -> list[Instruction]:
+        """The program's operations in order, each as ``Instruction(op, out, inputs)``."""
+        listed = []
+        for kind, out, a, b, function in self._forward_code:
+            if kind == DETACHED:
+                listed.append(Instruction(getattr(function, "__name__", "detached"), out, a))
+            else:
+                listed.append(Instruction(self._ops[out].name, out, (a,) if b < 0 else (a, b)))
+        return listed
 
     # Replaying ------------------------------------------------------------------------------------------
 
@@ -502,7 +532,10 @@ class Program:
         for s, number, k in self.one_hots:
             v[s] = 1.0 if indices[number] == k else 0.0
         try:
-            _forward(self._forward_code, v, self._ops)
+            _replay_forward(self._fast_code, v)
+            total = sum(v)
+            if total - total != 0.0:  # an infinity or a NaN somewhere: find, as graph mode does, what overflowed
+                _forward(self._forward_code, v, self._ops)
         except ArithmeticError:
             self._check_guards(v)  # a decision that went the other way may have led there: say that first
             raise
@@ -565,7 +598,7 @@ class Program:
     def __repr__(self) -> str:
         return (
             f"<Program {self.name}: {len(self.input_slots)} inputs, {len(self.captured)} captured, "
-            f"{len(self.instructions)} instructions, {len(self.guards)} guards>"
+            f"{len(self._forward_code)} instructions, {len(self.guards)} guards>"
         )
 
 
@@ -608,6 +641,60 @@ def _forward_order(roots: list[Value], detached: dict[Value, tuple[Any, tuple[An
 # ---------------------------------------------------------------------------------------------------
 # The replay loops: the chain rule on a list of floats.
 # ---------------------------------------------------------------------------------------------------
+
+
+def _guarded_slots(guards: list[Guard]) -> list[int]:
+    return [guard.slot for guard in guards] + [int(guard.other) for guard in guards if guard.other_is_slot]
+
+
+def _fused(code: list[tuple[Any, ...]], kept: list[int]) -> list[tuple[Any, ...]]:
+    """The forward code with each ``add`` of a ``mul`` that nothing else reads done in one step (``v[o] = v[a] +
+    v[c] * v[d]``, the same two roundings, so the same bits): a neuron's sum is such a chain, and the replay loop
+    then goes round half as often. The backward pass needs no product's value, only its inputs', so it is unchanged.
+    ``kept``: slots read from outside the code (outputs, guards), never fused away."""
+    uses = [0] * (max((instruction[1] for instruction in code), default=0) + 1)
+    for kind, _, a, b, _ in code:
+        for operand in a if kind == DETACHED else (a, b):
+            if 0 <= operand < len(uses):
+                uses[operand] += 1
+    for s in kept:
+        if s < len(uses):
+            uses[s] += 2
+    products = {o: (a, b) for kind, o, a, b, _ in code if kind == MUL_ and uses[o] == 1}
+    fused: list[tuple[Any, ...]] = []
+    absorbed: set[int] = set()
+    for instruction in code:
+        kind, o, a, b, _ = instruction
+        if kind == ADD_ and (b in products or a in products):
+            other, product = (a, b) if b in products else (b, a)
+            absorbed.add(product)
+            fused.append((ADD_MUL, o, other, *products[product]))
+        else:
+            fused.append(instruction)
+    return [instruction for instruction in fused if instruction[1] not in absorbed]
+
+
+def _replay_forward(code: list[tuple[Any, ...]], v: list[Any]) -> None:
+    """Each instruction's value from its inputs' — the loop a replay spends its forward time in (add, mul, their
+    fusion, neg and relu inline; the others by the table's forward functions)."""
+    for kind, o, a, b, f in code:
+        if kind == ADD_MUL:
+            v[o] = v[a] + v[b] * v[f]
+        elif kind == ADD_:
+            v[o] = v[a] + v[b]
+        elif kind == MUL_:
+            v[o] = v[a] * v[b]
+        elif kind == RELU_:
+            x = v[a]
+            v[o] = 0.0 if x <= 0.0 else x
+        elif kind == NEG_:
+            v[o] = -v[a]
+        elif kind == UNARY:
+            v[o] = f(v[a])
+        elif kind == BINARY:
+            v[o] = f(v[a], v[b])
+        else:  # a detached constant, recomputed from the current numbers
+            v[o] = float(f(*[v[i] for i in a]))
 
 
 def _forward(code: list[tuple[Any, ...]], v: list[Any], ops: dict[int, Any]) -> None:
