@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from microdiff import DisconnectedGradientWarning, GuardError, Index, Program, Value, nn, trace
+from microdiff import DisconnectedGradientWarning, GuardError, Index, Program, Value, nn, topological_order, trace
 from microdiff.engine.arithmetic import detached, sigmoid, tanh
 from microdiff.testing import Expression, expressions
 
@@ -232,3 +232,18 @@ def test_the_fused_add_of_a_product_keeps_the_bits_and_the_products_read_elsewhe
     shared = trace(lambda x, y: (lambda p: p + x + p)(x * y), 0.3, 0.9)
     assert shared.value_and_grad(0.3, 0.9) == graph_value_and_grad(lambda x, y: (lambda p: p + x + p)(x * y), 0.3, 0.9)
     assert math.isfinite(shared(1e3, 1e3))
+
+
+def test_a_program_turns_back_into_its_graph_and_draws():
+    from microdiff import draw
+
+    program = trace(lambda x, y: 3 * x**2 + x * y, 2.0, 3.0)
+    root = program.graph()
+    assert root.data == 18.0 and root.op == "add" and root.label == "v7"
+    x, y = sorted((leaf for leaf in topological_order(root) if leaf.label in ("x", "y")), key=lambda v: v.label)
+    assert (x.grad, y.grad) == program.value_and_grad(2.0, 3.0)[1] == (15.0, 2.0)
+    assert program.graph(1.0, 5.0).data == 8.0
+    source = draw(program).source
+    assert "program&#58; 4 instructions" in source
+    assert all(f"<b>v{slot}</b>" in source for slot in (4, 5, 6, 7))  # the listing's names
+    assert "<b>x</b>" in source and "<b>y</b>" in source

@@ -39,6 +39,7 @@ from microdiff.drawing.dot import NAME_LIMIT, TITLE_LIMIT, attribute_list, html_
 from microdiff.drawing.runner import DOT_TIMEOUT, INSTALL_DOT, DotNotFound, DrawingError, run_dot
 from microdiff.engine.composite import Composite
 from microdiff.engine.ops import OPS
+from microdiff.engine.trace import Program
 from microdiff.engine.value import Constant, Value
 from microdiff.files import write_atomically
 from microdiff.style import DATA_COLOUR, GRAD_COLOUR, LOCAL_COLOUR
@@ -166,7 +167,7 @@ class Graph(graphviz.Digraph):
 
 
 def draw(
-    root: Value,
+    root: Value | Program,
     *,
     show_grad: bool = True,
     edge_derivatives: bool = False,
@@ -177,7 +178,8 @@ def draw(
     grads: Mapping[Value, Any] | None = None,
     title: str = "",
 ) -> Graph:
-    """Draw the graph that ``root`` was computed from.
+    """Draw the graph that ``root`` was computed from (for a traced :class:`~microdiff.engine.trace.Program`, the
+    graph its instructions build on the traced example: :meth:`Program.graph`).
 
     ``show_grad`` shows each value's gradient; ``edge_derivatives`` writes each input's local
     derivative on its edge; ``highlight`` marks some values; ``rankdir="TB"`` draws top to bottom;
@@ -187,8 +189,11 @@ def draw(
     Labels, composite names and the title may hold any text: long ones are shortened, with the whole
     text in a tooltip.
     """
+    if isinstance(root, Program):  # a traced program: drawn as the graph its instructions make
+        title = title or f"{root.name}: {len(root.instructions)} instructions"
+        root = root.graph()
     if not isinstance(root, Value):
-        raise TypeError(f"draw needs a Value, not {type(root).__name__}")
+        raise TypeError(f"draw needs a Value or a traced Program, not {type(root).__name__}")
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise ValueError(f"draw: rankdir must be LR, TB, RL or BT, not {rankdir!r}")
     shape = anatomy(root, collapse)

@@ -351,6 +351,7 @@ class Program:
     ) -> None:
         self.name = getattr(f, "__name__", "f")
         self.name = "program" if self.name == "<lambda>" else self.name
+        self.example_args = example_args
         self.shapes = tuple(_shape(arg) for arg in example_args)
         self.argument_names = _argument_names(f, len(example_args))
         outputs = list(out) if isinstance(out, (tuple, list)) else [out]
@@ -572,6 +573,28 @@ class Program:
         return g
 
     # Showing it -----------------------------------------------------------------------------------------
+
+    def graph(self, *args: Any) -> Value:
+        """The program turned back into a graph of Values, on ``args`` (default: the traced example), ending at its
+        first output, with ``backward()`` done: what ``draw(program)`` draws. Each slot becomes a node named as the
+        printed program names it (``v7``), so the picture and the listing read side by side."""
+        values, _ = self._run_forward(args or self.example_args)
+        nodes: list[Any] = [None] * self.size
+        for s in [*self.input_slots, *(s for s, _ in self.captured), *(s for s, *_ in self.lookups)]:
+            nodes[s] = Value(values[s], label=self.names[s])
+        for s, *_ in self.one_hots:
+            nodes[s] = Constant(values[s], label=self.names[s])
+        for s, number in self.constants:
+            nodes[s] = Constant(number)
+        for kind, o, a, b, function in self._forward_code:
+            if kind == DETACHED:
+                nodes[o] = Constant(values[o], label=f"{getattr(function, '__name__', 'detached')}(…) v{o}")
+            else:
+                nodes[o] = nodes[a]._apply(self._ops[o], nodes[b] if b >= 0 else None)
+                nodes[o].label = self.names[o]
+        root: Value = nodes[self.outputs[0]]
+        root.backward()
+        return root
 
     def __str__(self) -> str:
         lines = [f"{self.name}({', '.join(self.argument_names)}):"]
