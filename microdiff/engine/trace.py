@@ -152,6 +152,20 @@ class Traced(Value):
     def data(self, number: float) -> None:
         _RAW.__set__(self, number)
 
+    def _apply(self, op: Any, other: Value | None = None, out: float | None = None) -> Value:
+        if out is None:  # the engine computing a value: read the numbers without taking note of a decision
+            a = _RAW.__get__(self)
+            if other is None:
+                out = op.forward(a)
+                if out - out != 0.0:  # ±inf or NaN
+                    refuse_overflow(op, out, a)
+            else:
+                b = _RAW.__get__(other)
+                out = op.forward(a, b)
+                if out - out != 0.0:
+                    refuse_overflow(op, out, a, b)
+        return Value._apply(self, op, other, out)
+
     def _decide(self, test: str, other: Any) -> Any:
         if isinstance(other, Value):
             b = _RAW.__get__(other)
@@ -266,7 +280,8 @@ def trace(f: Callable[..., Any], *example_args: Any) -> Program:
         finally:
             arithmetic.detached_listener.reset(listening)
             _recording.reset(token)
-    return Program(f, example_args, leaves, indices, out, recording)
+    with collector_paused():  # (flattening allocates a tuple per operation: the collector would walk the graph)
+        return Program(f, example_args, leaves, indices, out, recording)
 
 
 def _argument_names(f: Callable[..., Any], count: int) -> list[str]:
@@ -372,13 +387,13 @@ class Program:
 
         # Slots: the inputs first, then every other leaf (captured, constant, looked up), then the operations.
         slot: dict[Value, int] = {leaf: i for i, leaf in enumerate(leaves)}
-        self.names: list[str] = [leaf.label for leaf in leaves]
+        self._leaf_names: list[str] = [leaf.label for leaf in leaves]  # an operation's slot s is named v{s}
         self.input_slots = list(range(len(leaves)))
         self.captured: list[tuple[int, Value]] = []
         self.constants: list[tuple[int, float]] = []
         self.lookups: list[tuple[int, Sequence[Sequence[Value]], int, int]] = []  # slot, rows, index number, column
         self.one_hots: list[tuple[int, int, int]] = []  # slot, index number, class
-        names = self.names
+        names = self._leaf_names
         operations: list[Value] = []
         for node in forward_order:
             if node._op is not None or (detached and node in detached):
@@ -405,7 +420,7 @@ class Program:
         # Each operation once, as the replay loops read it: (kind, out, a, b, function), b = -1 for one input.
         self._forward_code: list[tuple[Any, ...]] = []  # function: the op's forward (or the detached function)
         local_rules: list[Any] = []  # the op's local rule, for the backward pass
-        self._ops: dict[int, Any] = {}  # out slot: the Op, for messages
+        self._ops: list[Any] = [None] * (first + len(operations))  # out slot: the Op, for messages
         forward_code, kinds = self._forward_code, _INLINE
         for out_slot, node in enumerate(operations, first):
             slot[node] = out_slot
@@ -422,8 +437,7 @@ class Program:
             )
             local_rules.append(op.local)
             self._ops[out_slot] = op
-        names.extend(f"v{s}" for s in range(first, first + len(operations)))
-        self.size = len(names)
+        self.size = first + len(operations)
         self.outputs = [slot[root] for root in roots]
         self.guards = [
             Guard(slot[node], test, *(_other(other, slot)), outcome, where)
@@ -464,6 +478,12 @@ class Program:
         """For each input, whether the first output's graph contains it (its gradient is not cut)."""
         in_graph = {slot[node] for node in graph_order if node._op is None}
         return [s in in_graph for s in self.input_slots]
+
+    @property
+    def names(self) -> list[str]:
+        """Each slot's name: an input's parameter name (``x``, ``xs[3]``), a captured parameter's label, a constant's
+        number, ``lookup0[2]``, ``onehot1[4]``, and ``v7`` for the result of an operation."""
+        return [*self._leaf_names, *(f"v{s}" for s in range(self.first_operation, self.size))]
 
     @property
     def instructions(self) -> list[Instruction]:
@@ -598,7 +618,7 @@ class Program:
 
     def __str__(self) -> str:
         lines = [f"{self.name}({', '.join(self.argument_names)}):"]
-        names = self.names
+        names = self._leaf_names
         for s in self.input_slots:
             lines.append(f"  v{s} = {names[s]}")
         for s, _ in self.captured:
@@ -700,19 +720,20 @@ def _fused(code: list[tuple[Any, ...]], kept: list[int]) -> list[tuple[Any, ...]
 def _replay_forward(code: list[tuple[Any, ...]], v: list[Any]) -> None:
     """Each instruction's value from its inputs' — the loop a replay spends its forward time in (add, mul, their
     fusion, neg and relu inline; the others by the table's forward functions)."""
+    add_mul, add, mul, relu, neg, unary = ADD_MUL, ADD_, MUL_, RELU_, NEG_, UNARY  # (locals: read fastest)
     for kind, o, a, b, f in code:
-        if kind == ADD_MUL:
+        if kind == add_mul:
             v[o] = v[a] + v[b] * v[f]
-        elif kind == ADD_:
+        elif kind == add:
             v[o] = v[a] + v[b]
-        elif kind == MUL_:
+        elif kind == mul:
             v[o] = v[a] * v[b]
-        elif kind == RELU_:
+        elif kind == relu:
             x = v[a]
             v[o] = 0.0 if x <= 0.0 else x
-        elif kind == NEG_:
+        elif kind == neg:
             v[o] = -v[a]
-        elif kind == UNARY:
+        elif kind == unary:
             v[o] = f(v[a])
         elif kind == BINARY:
             v[o] = f(v[a], v[b])
@@ -720,7 +741,7 @@ def _replay_forward(code: list[tuple[Any, ...]], v: list[Any]) -> None:
             v[o] = float(f(*[v[i] for i in a]))
 
 
-def _forward(code: list[tuple[Any, ...]], v: list[Any], ops: dict[int, Any]) -> None:
+def _forward(code: list[tuple[Any, ...]], v: list[Any], ops: list[Any]) -> None:
     """Each instruction's value from its inputs' (add, mul, neg and relu inline; the others by the table's
     forward functions), refusing an overflow of finite inputs as graph mode does."""
     for kind, o, a, b, forward in code:
@@ -745,23 +766,24 @@ def _forward(code: list[tuple[Any, ...]], v: list[Any], ops: dict[int, Any]) -> 
         v[o] = x
 
 
-def _backward(code: list[tuple[Any, ...]], v: list[Any], g: list[float], ops: dict[int, Any]) -> None:
+def _backward(code: list[tuple[Any, ...]], v: list[Any], g: list[float], ops: list[Any]) -> None:
     """upstream × local = downstream, for each instruction in reverse (add, mul, neg and relu inline: the same
     products graph mode computes from the table's rules, so the same bits)."""
+    add, mul, relu, neg, unary = ADD_, MUL_, RELU_, NEG_, UNARY  # (locals: read fastest)
     try:
         for kind, o, a, b, local in code:
             up = g[o]
-            if kind == MUL_:
+            if kind == mul:
                 g[a] += up * v[b]
                 g[b] += up * v[a]
-            elif kind == ADD_:
+            elif kind == add:
                 g[a] += up
                 g[b] += up
-            elif kind == RELU_:
+            elif kind == relu:
                 g[a] += up * (1.0 if v[a] > 0.0 else 0.0)
-            elif kind == NEG_:
+            elif kind == neg:
                 g[a] += up * -1.0
-            elif kind == UNARY:
+            elif kind == unary:
                 (da,) = local(v[a], v[o])
                 g[a] += up * da
             else:
