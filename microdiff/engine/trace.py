@@ -152,7 +152,7 @@ class Traced(Value):
     def data(self, number: float) -> None:
         _RAW.__set__(self, number)
 
-    def _apply(self, op: Any, other: Value | None = None, out: float | None = None) -> Value:
+    def _apply(self, op: Any, other: Any = None, out: Any = None) -> Any:
         if out is None:  # the engine computing a value: read the numbers without taking note of a decision
             a = _RAW.__get__(self)
             if other is None:
