@@ -96,21 +96,23 @@ def test_no_grad_is_restored_after_an_exception():
 
 def test_no_grad_in_one_thread_leaves_another_thread_recording():
     entered, release = threading.Event(), threading.Event()
+    released: list[bool] = []
 
     def hold_no_grad():
         with no_grad():
             entered.set()
-            release.wait(5)
+            released.append(release.wait(5))
 
     thread = threading.Thread(target=hold_no_grad)
     thread.start()
-    entered.wait(5)
+    assert entered.wait(5), "the other thread never got inside its block"
     try:
         x = Value(1.0)
         assert (x * x).parents == (x, x)
     finally:
         release.set()
-        thread.join()
+        thread.join(5)
+    assert not thread.is_alive() and released == [True], "the other thread was not released in time"
 
 
 def test_gradients_leaves_grad_alone():

@@ -42,20 +42,22 @@ def test_a_failed_backward_restores_the_collector_and_every_gradient(collector_s
 def test_overlapping_pauses_in_two_threads_restore_the_collector_once_both_end(collector_state):
     gc.enable()
     inside, release = threading.Event(), threading.Event()
+    released: list[bool] = []
 
     def hold_a_pause():
         with collector_paused():
             inside.set()
-            release.wait(5)
+            released.append(release.wait(5))
 
     thread = threading.Thread(target=hold_a_pause)
     thread.start()
-    inside.wait(5)
+    assert inside.wait(5), "the other thread never got inside its block"
     with collector_paused():
         assert not gc.isenabled()
     assert not gc.isenabled()  # the other thread's pass is still running
     release.set()
-    thread.join()
+    thread.join(5)
+    assert not thread.is_alive() and released == [True], "the other thread was not released in time"
     assert gc.isenabled()
 
 
