@@ -86,7 +86,7 @@ def test_any_real_number_is_accepted_as_a_float():
 def test_drawing_something_that_is_not_a_value_says_so():
     from microdiff import draw
 
-    with pytest.raises(TypeError, match="draw needs a Value, not Dual"):
+    with pytest.raises(TypeError, match="draw needs a Value or a traced Program, not Dual"):
         draw(Dual(1.0, 1.0))
 
 
