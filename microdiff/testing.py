@@ -115,6 +115,27 @@ class Expression:
     def __call__(self, *args: Any) -> Any:
         return self.evaluate(*args)
 
+    def without_dead_steps(self) -> "Expression":
+        """The same expression without the steps its result never reads — what :func:`microdiff.trace` keeps.
+
+        Graph mode computes every step as it goes, so a dead step that fails (a reciprocal of 0) fails the whole
+        call; a traced program never runs it. Evaluated on the same numbers, the two expressions agree.
+        """
+        n = len(self.inputs)
+        read = {n + len(self.steps) - 1}
+        for index in range(n + len(self.steps) - 1, n - 1, -1):
+            if index in read:
+                read.update(self.steps[index - n].operands)
+        kept = [i for i in range(n, n + len(self.steps)) if i in read]
+        renumber = {i: i for i in range(n)} | {old: n + new for new, old in enumerate(kept)}
+        steps = tuple(
+            Instruction(
+                self.steps[i - n].op, tuple(renumber[j] for j in self.steps[i - n].operands), self.steps[i - n].exponent
+            )
+            for i in kept
+        )
+        return Expression(self.inputs, steps)
+
     def formula(self) -> str:
         """The expression written out, with variables x0, x1, …"""
         names = [f"x{i}" for i in range(len(self.inputs))]

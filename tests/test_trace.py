@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from microdiff import DisconnectedGradientWarning, GuardError, Index, Program, Value, nn, topological_order, trace
 from microdiff.engine.arithmetic import detached, sigmoid, tanh
-from microdiff.testing import Expression, expressions
+from microdiff.testing import Expression, Instruction, expressions
 
 
 def graph_value_and_grad(f, *args):
@@ -65,10 +65,11 @@ def test_a_replay_is_bit_identical_to_graph_mode(expr: Expression, rng: random.R
         program = trace(expr, *expr.inputs)
         assert program.value_and_grad(*expr.inputs) == graph_value_and_grad(expr, *expr.inputs)
         # New numbers: the replay gives graph mode's answer, or says the trace does not fit them (a sigmoid that
-        # changed formula) — or fails where graph mode fails, with the same error.
+        # changed formula) — or fails where graph mode fails, with the same error. A program holds only the steps
+        # its output reads, so the graph-mode answer it must match is that of the expression without dead steps.
         moved = tuple(x + rng.uniform(-0.5, 0.5) for x in expr.inputs)
         try:
-            expected = graph_value_and_grad(expr, *moved)
+            expected = graph_value_and_grad(expr.without_dead_steps(), *moved)
         except (ArithmeticError, ValueError) as error:
             with pytest.raises((type(error), GuardError)):
                 program.value_and_grad(*moved)
@@ -77,6 +78,29 @@ def test_a_replay_is_bit_identical_to_graph_mode(expr: Expression, rng: random.R
             assert program.value_and_grad(*moved) == expected
         except GuardError as error:
             assert "sigmoid" in str(error) or ">=" in str(error)
+
+
+def test_the_oracle_drops_only_the_steps_the_result_does_not_read():
+    """The case CI found: x - 1/x is computed, never read, and is 0 at x = 1 (so its reciprocal fails); the
+    result is -x + 1/x."""
+    steps = (
+        Instruction("reciprocal", (0,)),
+        Instruction("sub", (0, 2)),
+        Instruction("reciprocal", (3,)),
+        Instruction("neg", (0,)),
+        Instruction("add", (5, 2)),
+    )
+    expr = Expression((0.5, 0.0), steps)
+    live = expr.without_dead_steps()
+    assert live.steps == (Instruction("reciprocal", (0,)), Instruction("neg", (0,)), Instruction("add", (3, 2)))
+    assert graph_value_and_grad(live, 0.5, 0.0) == graph_value_and_grad(expr, 0.5, 0.0) == (1.5, (-5.0, 0.0))
+    with pytest.raises(ZeroDivisionError, match="reciprocal of 0.0"):
+        graph_value_and_grad(expr, 1.0, 0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DisconnectedGradientWarning)
+        assert (
+            trace(expr, 0.5, 0.0).value_and_grad(1.0, 0.0) == graph_value_and_grad(live, 1.0, 0.0) == (0.0, (-2.0, 0.0))
+        )
 
 
 def mlp_loss(model, points, labels):
