@@ -9,6 +9,7 @@ import pytest
 from microdiff import Value
 from microdiff.nn import (
     MLP,
+    SGD,
     Embedding,
     Flatten,
     Layer,
@@ -157,3 +158,16 @@ def test_seeded_construction_is_reproducible():
         return Sequential(Embedding(5, 2, rng), Flatten(), Linear(4, 3, rng)).state_dict()
 
     assert make(1) == make(1) != make(2)
+
+
+def test_a_module_used_twice_is_one_module_with_one_name_and_its_parameters_listed_once():
+    random.seed(0)
+    shared = Linear(2, 2)
+    model = Sequential(shared, ReLU(), shared)
+    assert [name for name, _ in model.named_parameters()] == [name for name, _ in Sequential(shared).named_parameters()]
+    assert len(model.parameters()) == 6 and model.shape() == [2, 2]
+    model([1.0, 2.0])[0].backward()
+    optimizer = SGD(model.parameters(), lr=1.0)
+    before = [p.data for p in shared.parameters()]
+    optimizer.step()  # each shared weight moves once, by its whole gradient (the sum over both places)
+    assert [p.data for p in shared.parameters()] == [b - p.grad for b, p in zip(before, shared.parameters())]

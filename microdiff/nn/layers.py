@@ -162,7 +162,11 @@ class Sequential(Module):
         """Name the parts (``L1``, ``E1``, ``M3``…; after ``name.`` when given)."""
         prefix = f"{name}." if name else ""
         counts = {"L": 0, "E": 0}
+        named: set[int] = set()  # a module used twice keeps the name of its first place
         for position, module in enumerate(self.modules, start=1):
+            if id(module) in named:
+                continue
+            named.add(id(module))
             kind = "L" if isinstance(module, Layer) else "E" if isinstance(module, Embedding) else ""
             if kind:
                 counts[kind] += 1
@@ -185,11 +189,19 @@ class Sequential(Module):
         return iter(self.modules)
 
     def named_parameters(self) -> list[tuple[str, Value]]:
-        return [item for module in self.modules for item in module.named_parameters()]
+        """Each parameter once, with the name of its first place, as PyTorch lists them: a module used twice
+        (``Sequential(lin, ReLU(), lin)``) shares its weights, and an optimizer must move them once a step."""
+        listed: dict[int, tuple[str, Value]] = {}
+        for module in self.modules:
+            for name, p in module.named_parameters():
+                listed.setdefault(id(p), (name, p))
+        return list(listed.values())
 
     def shape(self) -> list[int]:
-        """The sizes of every part with parameters, one after the other (``[2, 16, 16, 1]`` for two Linears)."""
-        return [size for module in self.modules if module.named_parameters() for size in module.shape()]
+        """The sizes of every part with parameters, one after the other (``[2, 16, 16, 1]`` for two Linears);
+        a module used twice counts once."""
+        parts = {id(module): module for module in self.modules if module.named_parameters()}
+        return [size for module in parts.values() for size in module.shape()]
 
     def __repr__(self) -> str:
         lines = "".join(f"\n  ({i}): {module!r}" for i, module in enumerate(self.modules))
