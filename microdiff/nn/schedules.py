@@ -16,8 +16,12 @@ step 0), then call ``scheduler.step()`` once after each ``optimizer.step()``.
 >>> rates
 [1.0, 1.0, 0.5, 0.5, 0.25]
 
-Each rate is computed from its closed form, ``lr_at(k)`` after k steps, so a schedule can also be given
-to :func:`~microdiff.nn.train`, whose steps count from 1: ``schedule=lambda k: scheduler.lr_at(k - 1)``.
+Schedules chain, as in PyTorch: ``step()`` does not set the rate from scratch but changes the rate the
+optimizer has now, by the schedule's own factor for this step (StepLR multiplies it by gamma every
+``step_size`` steps, whatever else moved it), so a warm-up (LinearLR) and a decay (StepLR) on one optimizer
+both act. The factors are PyTorch's, so a chain gives torch's rates. ``lr_at(k)`` is a schedule's closed form,
+what the rate would be after k steps with that schedule alone; it can be given to :func:`~microdiff.nn.train`,
+whose steps count from 1: ``schedule=lambda k: scheduler.lr_at(k - 1)``.
 """
 
 from __future__ import annotations
@@ -29,24 +33,34 @@ from microdiff.nn.optim import Optimizer
 
 
 class LRScheduler:
-    """Sets ``optimizer.lr`` to ``lr_at(k)`` where k counts the ``step()`` calls so far (from 0)."""
+    """Changes ``optimizer.lr`` at each ``step()`` by the schedule's factor for step k (k counts the calls).
+
+    ``base_lr`` is the optimizer's rate before its first schedule was made (PyTorch's ``initial_lr``), so a
+    second schedule on the same optimizer starts from the same base as the first.
+    """
 
     def __init__(self, optimizer: Optimizer) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(self).__name__}: optimizer must be SGD, Adam or AdamW, got {describe(optimizer)}")
         self.optimizer = optimizer
-        self.base_lr = optimizer.lr
+        if optimizer.initial_lr is None:
+            optimizer.initial_lr = optimizer.lr
+        self.base_lr = optimizer.initial_lr
         self.last_epoch = 0
-        optimizer.lr = self.lr_at(0)
+        optimizer.lr = self.next_lr(optimizer.lr, 0)
 
     def lr_at(self, k: int) -> float:
-        """The learning rate after ``k`` calls of ``step()``."""
+        """The learning rate after ``k`` calls of ``step()``, with this schedule alone (its closed form)."""
+        raise NotImplementedError
+
+    def next_lr(self, lr: float, k: int) -> float:
+        """The rate for step ``k`` from the rate ``lr`` the optimizer has now (PyTorch's chainable form)."""
         raise NotImplementedError
 
     def step(self) -> None:
-        """Count one more step and set the optimizer's learning rate for the next one."""
+        """Count one more step and change the optimizer's learning rate for the next one."""
         self.last_epoch += 1
-        self.optimizer.lr = self.lr_at(self.last_epoch)
+        self.optimizer.lr = self.next_lr(self.optimizer.lr, self.last_epoch)
 
     def get_last_lr(self) -> list[float]:
         """The rate set last, in a list as PyTorch gives it (one per parameter group; here there is one)."""
@@ -63,6 +77,9 @@ class StepLR(LRScheduler):
 
     def lr_at(self, k: int) -> float:
         return self.base_lr * self.gamma ** (k // self.step_size)
+
+    def next_lr(self, lr: float, k: int) -> float:
+        return lr * self.gamma if k and k % self.step_size == 0 else lr
 
 
 class LinearLR(LRScheduler):
@@ -81,6 +98,14 @@ class LinearLR(LRScheduler):
         progress = min(k, self.total_iters) / self.total_iters
         return self.base_lr * (self.start_factor + (self.end_factor - self.start_factor) * progress)
 
+    def next_lr(self, lr: float, k: int) -> float:
+        if k == 0:
+            return lr * self.start_factor
+        if k > self.total_iters:
+            return lr
+        change = self.end_factor - self.start_factor  # the factor goes from f(k-1) to f(k): lr · f(k) / f(k-1)
+        return lr * (1.0 + change / (self.total_iters * self.start_factor + (k - 1) * change))
+
 
 class CosineAnnealingLR(LRScheduler):
     """Follow half a cosine from the base rate down to ``eta_min`` over ``T_max`` steps:
@@ -93,3 +118,11 @@ class CosineAnnealingLR(LRScheduler):
 
     def lr_at(self, k: int) -> float:
         return self.eta_min + (self.base_lr - self.eta_min) * (1.0 + math.cos(math.pi * k / self.T_max)) / 2.0
+
+    def next_lr(self, lr: float, k: int) -> float:
+        if k == 0:
+            return lr
+        if (k - 1 - self.T_max) % (2 * self.T_max) == 0:  # the cosine's trough: the ratio below would be 0/0
+            return lr + (self.base_lr - self.eta_min) * (1.0 - math.cos(math.pi / self.T_max)) / 2.0
+        ratio = (1.0 + math.cos(math.pi * k / self.T_max)) / (1.0 + math.cos(math.pi * (k - 1) / self.T_max))
+        return ratio * (lr - self.eta_min) + self.eta_min
