@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from numbers import Real
 
 from microdiff.engine.value import Value
 from microdiff.nn.checks import describe, number_in
@@ -30,9 +31,14 @@ class Optimizer:
             if not isinstance(p, Value):
                 raise TypeError(f"{who}: params[{i}] must be a Value, got {describe(p)}")
         self.lr = number_in(who, "lr", lr, 0.0, MAX_LR)
+        self.initial_lr: float | None = None  # the rate before the first schedule changed it (see schedules)
 
     def step(self) -> None:
-        """Move every parameter once, using the gradients ``backward()`` left in ``p.grad``."""
+        """Move every parameter once, using the gradients ``backward()`` left in ``p.grad``.
+
+        A parameter whose ``grad`` is ``None`` is skipped, as PyTorch skips one: it does not move, and its
+        running averages and step count stay as they were. A gradient that is not a number is refused before
+        any parameter moves."""
         raise NotImplementedError
 
     def zero_grad(self) -> None:
@@ -40,9 +46,21 @@ class Optimizer:
         for p in self.params:
             p.grad = 0.0
 
-    def _grads(self) -> list[float]:
-        """Each parameter's gradient as a float (after ``backward(create_graph=True)`` it is a Value)."""
-        return [p.grad.data if isinstance(p.grad, Value) else p.grad for p in self.params]
+    def _grads(self) -> list[tuple[int, Value, float]]:
+        """(index, parameter, gradient as a float) for every parameter that has a gradient, in order.
+
+        After ``backward(create_graph=True)`` a gradient is a Value: its number is used. Every gradient is
+        checked before the first parameter moves, so a step is all or nothing."""
+        moving = []
+        for i, p in enumerate(self.params):
+            grad = p.grad.data if isinstance(p.grad, Value) else p.grad
+            if grad is None:
+                continue
+            if isinstance(grad, bool) or not isinstance(grad, Real):
+                name = repr(p.label) if p.label else f"params[{i}]"
+                raise TypeError(f"{type(self).__name__}.step: the gradient of {name} is {describe(grad)}, not a number")
+            moving.append((i, p, float(grad)))
+        return moving
 
 
 class SGD(Optimizer):
@@ -81,7 +99,7 @@ class SGD(Optimizer):
         self.velocity: list[float | None] = [None] * len(self.params)
 
     def step(self) -> None:
-        for i, (p, grad) in enumerate(zip(self.params, self._grads())):
+        for i, p, grad in self._grads():
             g = grad + self.weight_decay * p.data if self.weight_decay else grad
             if self.momentum:
                 b = self.velocity[i]
@@ -94,7 +112,8 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     """Adam: a step along a running mean of the gradient, scaled by a running mean of its square.
 
-    With β₁, β₂ = ``betas`` and t the number of steps taken, each ``step()`` does, as ``torch.optim.Adam``:
+    With β₁, β₂ = ``betas`` and t the number of steps the parameter has taken, each ``step()`` does, as
+    ``torch.optim.Adam``:
 
         g = p.grad + weight_decay · p
         m = β₁·m + (1 − β₁)·g                      (momentum: the gradient's running mean)
@@ -133,17 +152,20 @@ class Adam(Optimizer):
         decay = self.default_weight_decay if weight_decay is None else weight_decay
         self.weight_decay = number_in(who, "weight_decay", decay, 0.0, MAX_LR)
         self.amsgrad = bool(amsgrad)
-        self.steps = 0
+        self.steps = [0] * len(self.params)  # t for each parameter: the steps it has taken (PyTorch's state["step"])
         self.m = [0.0] * len(self.params)
         self.v = [0.0] * len(self.params)
         self.v_max = [0.0] * len(self.params)
 
     def step(self) -> None:
         beta1, beta2 = self.betas
-        self.steps += 1
-        step_size = self.lr / (1.0 - beta1**self.steps)
-        root_correction = math.sqrt(1.0 - beta2**self.steps)
-        for i, (p, g) in enumerate(zip(self.params, self._grads())):
+        corrected_at = 0  # the t whose bias corrections are computed (nearly every parameter shares one t)
+        for i, p, g in self._grads():
+            t = self.steps[i] = self.steps[i] + 1
+            if t != corrected_at:
+                step_size = self.lr / (1.0 - beta1**t)
+                root_correction = math.sqrt(1.0 - beta2**t)
+                corrected_at = t
             if self.weight_decay and self.decoupled:
                 p.data *= 1.0 - self.lr * self.weight_decay
             elif self.weight_decay:
