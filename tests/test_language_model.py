@@ -147,3 +147,11 @@ def test_train_refuses_too_few_examples_for_one_batch():
     inputs, targets = lm.examples(["ab"], alphabet)
     with pytest.raises(ValueError, match="3 examples make no full batch of 16"):
         lm.train(lm.make_model(len(alphabet)), inputs, targets, steps=1, batch_size=16)
+
+
+@pytest.mark.parametrize("validation", [-0.5, 1.5, 1.0, float("nan"), "0.1"])
+def test_split_refuses_a_fraction_outside_zero_to_one(validation):
+    with pytest.raises(ValueError, match=r"split: validation must be"):
+        lm.split(["ann", "bob", "cy"], validation=validation)
+    training, held_out = lm.split(["ann", "bob", "cy"], validation=0.0)  # 0 holds out nothing: allowed
+    assert sorted(training) == ["ann", "bob", "cy"] and held_out == []

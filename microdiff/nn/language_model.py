@@ -82,9 +82,12 @@ def split(names: Sequence[str], validation: float = 0.1, seed: int = 0) -> tuple
 
     The model never trains on a validation name, so its loss there measures how well it generalises.
     """
+    fraction = number_in("split", "validation", validation, 0.0, 1.0)
+    if fraction == 1.0:
+        raise ValueError("split: validation must be in [0, 1): 1.0 holds out every name and leaves none to train on")
     shuffled = list(names)
     random.Random(seed).shuffle(shuffled)
-    held = round(len(shuffled) * validation)
+    held = round(len(shuffled) * fraction)
     return shuffled[held:], shuffled[:held]
 
 
