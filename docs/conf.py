@@ -37,7 +37,7 @@ autosummary_generate = True
 
 # Objects of Python itself and of other libraries: no inventory to check them against offline.
 nitpick_ignore_regex = [
-    (r"py:.*", r"(typing|collections\.abc|collections|pathlib|os|types|enum|random|threading|contextlib)\..*"),
+    (r"py:.*", r"(typing|collections\.abc|collections|pathlib|os|types|enum|random|threading|contextlib|contextvars)\..*"),
     (r"py:.*", r"(graphviz|altair|hypothesis|json|io|argparse|ast|pyodide|js)(\..*)?"),
     (r"py:class", r"(int|float|str|bytes|bool|list|dict|tuple|set|frozenset|object|type|callable|None)"),
     (r"py:class", r"(Any|Callable|Iterable|Iterator|Sequence|Mapping|TypeVar|Path|NamedTuple|Generator|Enum)"),
@@ -48,7 +48,7 @@ nitpick_ignore_regex = [
     # Private helpers that docstrings point to: private members get no entry.
     (r"py:.*", r"([\w.]+\.)?_\w+"),
     # Module constants documented by a comment, not a docstring (autodoc gives them no entry).
-    (r"py:(data|meth)", r"(MAX_NODES|MAX_NODES_WITH_STEPS|TOOLTIP_LIMIT|on_step)"),
+    (r"py:(data|meth)", r"(MAX_NODES|MAX_NODES_WITH_STEPS|TOOLTIP_LIMIT|DOT_TIMEOUT|on_step)"),
     # The hidden modules (see HIDDEN below).
     (r"py:.*", r"microdiff\.lessons\.(answers|tiny)(\..*)?"),
 ]

@@ -46,7 +46,7 @@ class CommandError(Exception):
 
 class Parser(argparse.ArgumentParser):
     """argparse's parser, with its complaints as :class:`CommandError` (one line, status 1), and one positional
-    argument of free text that may begin with ``-`` (see :meth:`add_text_argument`)."""
+    argument of free text that may begin with ``-`` (see :meth:`Parser.add_text_argument`)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._takes_value: dict[str, bool] = {}  # each option string: does it take a value?
@@ -65,6 +65,7 @@ class Parser(argparse.ArgumentParser):
         self._text = (metavar, hint)
 
     def error(self, message: str) -> NoReturn:
+        """argparse's complaint as a :class:`CommandError`: one line, where argparse prints its usage and exits 2."""
         raise CommandError(f"{message} (see {self.prog} --help)")
 
     def text_last(self, args: list[str]) -> list[str]:

@@ -88,8 +88,8 @@ def quoted(text: Any) -> str:
 
 
 def label_text(text: Any) -> str:
-    """``text`` for the inside of an HTML-like label: letters, digits, spaces and ``. , - +`` as they
-    are, the rest as numeric character references (``<`` → ``&#60;``), which ``dot`` reads as plain
+    """``text`` for the inside of an HTML-like label: letters, digits, spaces, commas, points, ``-`` and
+    ``+`` as they are, the rest as numeric character references (``<`` → ``&#60;``), which ``dot`` reads as plain
     characters.
 
     A backslash is doubled first: even here ``dot`` reads ``\\N`` as the node's name.

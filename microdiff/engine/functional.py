@@ -63,8 +63,9 @@ def gradients(output: Any, inputs: Sequence[Value], create_graph: bool = False) 
     """d output / d input for each input, computed without touching any node's ``grad``.
 
     With ``create_graph=True`` each gradient is a ``Value`` that can be differentiated again. An input
-    that ``output`` does not depend on gets 0.0, with a :class:`DisconnectedGradientWarning` (an output
-    that is a plain number depends on nothing).
+    that ``output`` does not depend on gets 0.0, with a
+    :class:`~microdiff.engine.disconnected.DisconnectedGradientWarning` (an output that is a plain number
+    depends on nothing).
     """
     for i, x in enumerate(inputs):
         if not isinstance(x, Value):
