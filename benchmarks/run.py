@@ -393,7 +393,7 @@ def chain_rule_paths() -> tuple[float, float, int]:
     losses = [(1 + -y * s).relu() for s, y in zip(scores, labels)]
     loss = sum(losses, scalar(0.0)) * (1.0 / len(losses)) + 1e-4 * sum((p * p for p in params), scalar(0.0))
     order = value.topological_order(loss)
-    fast = timed(lambda: value._backpropagate_into_grad(order, 1.0), 7)
+    fast = timed(lambda: value._backpropagate_into_grad(order, [0.0] * len(order), 1.0), 7)
     walk = timed(lambda: deque(value.chain_rule(order, {loss: 1.0}), maxlen=0), 7)
     return fast, walk, len(order)
 

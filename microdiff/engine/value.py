@@ -226,11 +226,11 @@ class Value(Arithmetic):
                             pass
                     for node in order:
                         node.grad = grads[node]
+                    for node, before in zip(order, earlier):  # each leaf adds this pass's whole gradient, once
+                        if node._op is None and not (before.__class__ is float and before == 0.0):
+                            node.grad = _accumulated(node, before, node.grad)
                 else:
-                    _backpropagate_into_grad(order, seed)
-                for node, before in zip(order, earlier):  # each leaf adds this pass's whole gradient, once
-                    if node._op is None and not (before.__class__ is float and before == 0.0):
-                        node.grad = _accumulated(node, before, node.grad)
+                    _backpropagate_into_grad(order, earlier, seed)
             except BaseException:
                 for node, before in zip(order, earlier):
                     node.grad = before  # a failed or interrupted pass leaves every gradient as it was
@@ -366,16 +366,21 @@ def chain_rule(order: Sequence[Value], grads: dict[Value, Any], create_graph: bo
         yield ChainStep(node, upstream, inputs, tuple(local), downstream)
 
 
-def _backpropagate_into_grad(order: list[Value], seed: float) -> None:
+def _backpropagate_into_grad(order: list[Value], earlier: list[Any], seed: float) -> None:
     """The chain rule of :func:`chain_rule` on floats, written straight into each node's ``grad``: the same
     walk and the same rule from the same table; only the bookkeeping is cheaper (see the module docstring).
-    Every ``grad`` starts from 0, the leaves' too: ``backward`` adds what they held before, afterwards."""
+
+    Every ``grad`` starts from 0, the leaves' too. The walk reaches a leaf only after every node that reads
+    it (they all come after it in ``order``), so the leaf's gradient for this pass is whole by then: only
+    then is what it held before (``earlier``) added to it, once, as PyTorch's AccumulateGrad does."""
     for node in order:
         node.grad = 0.0
     order[-1].grad = seed
-    for node in reversed(order):
+    for node, before in zip(reversed(order), reversed(earlier)):
         op = node._op
         if op is None:
+            if before.__class__ is not float or before != 0.0:
+                node.grad = _accumulated(node, before, node.grad)
             continue
         upstream = node.grad
         a, b = node._first, node._second
