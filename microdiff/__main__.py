@@ -5,7 +5,7 @@ them follow one convention for arguments, output and errors (:mod:`microdiff.app
 
 * ``demo``    — train an MLP on two moons and write pictures (:mod:`microdiff.apps.demo`);
 * ``graph``   — draw an expression's graph with its gradients (:mod:`microdiff.apps.graph`);
-* ``explore`` — record a training run as one self-contained web page (:mod:`microdiff.explore`);
+* ``explore`` — record a training run as one self-contained web page (:mod:`microdiff.apps.explore`);
 * ``names``   — train a character-level language model of names and sample new ones (:mod:`microdiff.apps.names`).
 """
 
@@ -19,7 +19,7 @@ from microdiff.apps import cli
 COMMANDS = {
     "demo": "microdiff.apps.demo",
     "graph": "microdiff.apps.graph",
-    "explore": "microdiff.explore",
+    "explore": "microdiff.apps.explore",
     "names": "microdiff.apps.names",
 }
 DESCRIPTION = "microdiff's commands: draw an expression's graph, train small networks and watch them learn."

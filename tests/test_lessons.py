@@ -16,7 +16,6 @@ pytest.importorskip("hypothesis")
 from microdiff import Value  # noqa: E402
 from microdiff.lessons import check, labs, tiny  # noqa: E402
 from microdiff.lessons.answers import EXERCISES  # noqa: E402
-from microdiff.lessons.checking import CLOSE, CORRECT, UNANSWERED, WRONG  # noqa: E402
 from microdiff.lessons.grading import (  # noqa: E402
     grade_backward,
     grade_engine,
@@ -25,6 +24,7 @@ from microdiff.lessons.grading import (  # noqa: E402
     grade_topological_order,
 )
 from microdiff.lessons.quiz import StepperQuiz  # noqa: E402
+from microdiff.lessons.verdicts import CLOSE, CORRECT, UNANSWERED, WRONG  # noqa: E402
 
 
 def statuses(report) -> list[str]:

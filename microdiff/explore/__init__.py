@@ -19,12 +19,13 @@ The package, one job per module:
 * :mod:`~microdiff.explore.regions` — the decision regions, on plain floats;
 * :mod:`~microdiff.explore.graphs` — a point's graph as a tape to replay, its neuron view, its drawings;
 * :mod:`~microdiff.explore.page` — the page (``page.html``) filled with the recording;
-* :mod:`~microdiff.explore.command` — ``python -m microdiff explore --dataset moons --steps 100 -o explorer.html``.
+
+The command ``python -m microdiff explore --dataset moons --steps 100 -o explorer.html`` is an app like the
+others, in :mod:`microdiff.apps.explore`.
 
 In Jupyter a :class:`Recording` shows the page inline.
 """
 
-from microdiff.explore.command import add_parser
 from microdiff.explore.graphs import Tape, Unit, point_graph
 from microdiff.explore.recording import Frame, Recorder, Recording, record
 from microdiff.explore.regions import GRID, LEVELS, REGION_CODES, decision_regions, grid_points
@@ -38,7 +39,6 @@ __all__ = [
     "Recording",
     "Tape",
     "Unit",
-    "add_parser",
     "decision_regions",
     "grid_points",
     "point_graph",

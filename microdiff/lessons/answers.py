@@ -18,8 +18,8 @@ from microdiff import Dual, Value, grad, gradients, jvp
 from microdiff.anatomy import backward_steps
 from microdiff.engine.value import topological_order
 from microdiff.lessons import labs
-from microdiff.lessons.checking import Exercise
-from microdiff.lessons.grading import _nodes, _search
+from microdiff.lessons.grading import reachable_nodes, smallest_failure
+from microdiff.lessons.verdicts import Exercise
 from microdiff.nn import MLP, Layer, Neuron, hinge_loss
 from microdiff.testing import Expression, Instruction, expressions
 
@@ -62,7 +62,7 @@ def same_function(
 
         if problem(_first(strategy)) == "still returns the placeholder":
             return False, "not written yet"
-        message = _search(strategy, problem)
+        message = smallest_failure(strategy, problem)
         return (True, "correct on every random case") if message is None else (False, message)
 
     return code(grade)
@@ -76,7 +76,7 @@ def _first(strategy: st.SearchStrategy[tuple[float, ...]]) -> tuple[float, ...]:
 
 def ops_used(root: Value) -> set[str]:
     """The fundamental operations in the graph of ``root``."""
-    return {node.op for node in _nodes(root) if node.op}
+    return {node.op for node in reachable_nodes(root) if node.op}
 
 
 def _grad_at(f: Callable[[Value], Value], x: float) -> float:
@@ -169,7 +169,7 @@ def same_on_graphs(reference: Callable[[Value], Any]) -> Exercise:
         first = problem(Expression((1.0,), (Instruction("mul", (0, 0)),)))
         if first == "not written yet":
             return False, first
-        message = first or _search(expressions(max_steps=6), problem)
+        message = first or smallest_failure(expressions(max_steps=6), problem)
         return (True, "correct on every random graph") if message is None else (False, message)
 
     return code(grade)
@@ -221,7 +221,7 @@ def _directional_exercise() -> Exercise:
         first = problem((Expression((1.0, 2.0), (Instruction("mul", (0, 1)),)), [1.0, 0.5]))
         if first == "not written yet":
             return False, first
-        message = first or _search(cases, problem)
+        message = first or smallest_failure(cases, problem)
         return (True, "agrees with jvp on every random case") if message is None else (False, message)
 
     return code(grade)
@@ -369,7 +369,7 @@ def _softplus_exercise(low: float, high: float) -> Exercise:
         first = problem((0.5,))
         if first == "not written yet":
             return False, first
-        message = first or _search(st.tuples(st.floats(low, high)), _guarded(problem))
+        message = first or smallest_failure(st.tuples(st.floats(low, high)), _guarded(problem))
         return (True, f"values and slopes right on [{low:g}, {high:g}]") if message is None else (False, message)
 
     return code(grade)
@@ -407,7 +407,7 @@ def _length_exercise() -> Exercise:
         if first == "not written yet":
             return False, first
         points = st.tuples(st.floats(-5, 5), st.floats(-5, 5)).filter(lambda p: math.hypot(*p) > 0.1)
-        message = first or _search(points, _guarded(problem))
+        message = first or smallest_failure(points, _guarded(problem))
         return (True, "value and gradient right at every random point") if message is None else (False, message)
 
     return code(grade)
@@ -467,7 +467,7 @@ def _jacobian_exercise() -> Exercise:
         first = problem(Expression((1.0, 2.0), (Instruction("mul", (0, 1)),)))
         if first == "not written yet":
             return False, first
-        message = first or _search(expressions(max_steps=5), _guarded(problem))
+        message = first or smallest_failure(expressions(max_steps=5), _guarded(problem))
         return (True, "correct on every random function") if message is None else (False, message)
 
     return code(grade)
@@ -493,7 +493,7 @@ LESSON_10 = [
 
 def _layer_operations() -> int:
     outputs = Layer(3, 2, activation="linear")([Value(0.5), Value(-1.0), Value(2.0)])
-    return len({id(node) for out in outputs for node in _nodes(out) if node.op})
+    return len({id(node) for out in outputs for node in reachable_nodes(out) if node.op})
 
 
 LESSON_11 = [

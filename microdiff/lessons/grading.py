@@ -8,8 +8,8 @@ learner's class*, and compares what it gives with microdiff (the same expression
 When a property fails, hypothesis shrinks the failing case, and the verdict shows that smallest
 counterexample: the formula, the point, the learner's number and the right one.
 
-Every grader returns a :class:`~microdiff.lessons.checking.Report` (one verdict per part graded), kept
-in :data:`~microdiff.lessons.checking.REPORTS` under the grader's name (``"backward"``, ``"engine"``…).
+Every grader returns a :class:`~microdiff.lessons.verdicts.Report` (one verdict per part graded), kept
+in :data:`~microdiff.lessons.verdicts.REPORTS` under the grader's name (``"backward"``, ``"engine"``…).
 Nothing here needs the learner's engine to be built like microdiff's: only its behaviour is graded.
 """
 
@@ -28,7 +28,7 @@ from microdiff import Value as MicrodiffValue
 from microdiff import gradients
 from microdiff.engine.gradcheck import numerical_gradient
 from microdiff.engine.ops import OPS
-from microdiff.lessons.checking import CORRECT, UNANSWERED, WRONG, Report, Verdict, record
+from microdiff.lessons.verdicts import CORRECT, UNANSWERED, WRONG, Report, Verdict, record
 from microdiff.testing import Expression, Instruction, expressions
 
 #: The operations a learner's engine offers: the fundamental ones and the two derived by composition.
@@ -43,7 +43,7 @@ class NotWritten(Exception):
     """The learner's code still returns the placeholder (``...`` or ``None``)."""
 
 
-def _search(strategy: st.SearchStrategy[Any], problem: Callable[[Any], str | None]) -> str | None:
+def smallest_failure(strategy: st.SearchStrategy[Any], problem: Callable[[Any], str | None]) -> str | None:
     """The message for the smallest example on which ``problem`` reports something, or ``None``.
 
     ``problem(example)`` returns ``None`` when the property holds and a message when it fails. Hypothesis
@@ -127,7 +127,7 @@ def _search_or_missing(
     """Probe once (a placeholder stops here, reported as not written), then search for a counterexample."""
     guarded = _catching(problem)
     message = guarded(probe)
-    return message if message is not None else _search(strategy, guarded)
+    return message if message is not None else smallest_failure(strategy, guarded)
 
 
 def _reference_gradients(expr: Expression) -> tuple[float, ...]:
@@ -245,7 +245,7 @@ def _searching(
     return lambda: _search_or_missing(strategy, problem, probe)
 
 
-def _nodes(root: Any) -> list[Any]:
+def reachable_nodes(root: Any) -> list[Any]:
     """Every node reachable from ``root`` through ``parents`` (our own walk, to judge the learner's)."""
     found: dict[int, Any] = {}
     stack = [root]
@@ -264,7 +264,7 @@ def grade_topological_order(topological_order: Callable[[Any], list[Any]], cls: 
         _, out = _learner_output(cls, expr)
         order = _written(topological_order(out), "topological_order")
         position = {id(node): i for i, node in enumerate(order)}
-        expected = _nodes(out)
+        expected = reachable_nodes(out)
         if len(order) != len(position):
             return f"{expr.formula()}: a node appears more than once in your order"
         if set(position) != {id(node) for node in expected}:
@@ -373,7 +373,7 @@ def grade_zero_grad(cls: type, zero_grad: Callable[[Any], Any], backward: Callab
         leaves, out = _learner_output(cls, expr)
         run(out)
         zero_grad(out)
-        left = [node for node in _nodes(out) if node.grad != 0.0]
+        left = [node for node in reachable_nodes(out) if node.grad != 0.0]
         if left:
             return f"{expr.formula()}: {len(left)} node(s) still have a gradient after zero_grad, e.g. {left[0]!r}"
         run(out)

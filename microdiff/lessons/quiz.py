@@ -15,7 +15,7 @@ from typing import Any
 from microdiff import Constant, Value
 from microdiff.anatomy import BackwardStep, backward_steps, compact
 from microdiff.drawing.stepper import draw_step
-from microdiff.lessons.checking import CORRECT, Exercise, Report, Verdict, record
+from microdiff.lessons.verdicts import CORRECT, Exercise, Report, Verdict, record
 
 
 class StepperQuiz:

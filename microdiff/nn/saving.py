@@ -15,19 +15,26 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from microdiff.engine.value import Value
 from microdiff.files import write_atomically
 from microdiff.nn.checks import finite_float
 
-if TYPE_CHECKING:
-    from microdiff.nn.modules import Module
+
+class HasParameters(Protocol):
+    """What saving needs of a model (every :class:`microdiff.nn.Module` has it): its named parameters and shape."""
+
+    def named_parameters(self) -> list[tuple[str, Value]]: ...
+
+    def shape(self) -> list[int]: ...
+
 
 #: Saved parameter files say what they are, so that loading can refuse anything else.
 FILE_FORMAT = "microdiff.nn parameters"
 
 
-def save(module: Module, path: str | Path) -> None:
+def save(module: HasParameters, path: str | Path) -> None:
     """Write ``module``'s parameters to ``path`` (see the module docstring for the format)."""
     named = module.named_parameters()
     names = [name for name, _ in named]
@@ -42,7 +49,7 @@ def save(module: Module, path: str | Path) -> None:
     write_atomically(path, json.dumps(record) + "\n")
 
 
-def read(module: Module, path: str | Path) -> list[float]:
+def read(module: HasParameters, path: str | Path) -> list[float]:
     """The parameter values saved in ``path`` for ``module``, after checking everything; else ``ValueError``."""
     where = f"{type(module).__name__}.load: {path}"
     record = _json(where, Path(path).read_bytes())
