@@ -171,3 +171,12 @@ def test_a_module_used_twice_is_one_module_with_one_name_and_its_parameters_list
     before = [p.data for p in shared.parameters()]
     optimizer.step()  # each shared weight moves once, by its whole gradient (the sum over both places)
     assert [p.data for p in shared.parameters()] == [b - p.grad for b, p in zip(before, shared.parameters())]
+
+
+def test_a_linear_without_bias_computes_w_dot_x_and_lists_only_its_weights():
+    layer = Linear(3, 2, bias=False, seed=5)
+    assert [name for name, _ in layer.named_parameters()] == ["n0.w0", "n0.w1", "n0.w2", "n1.w0", "n1.w1", "n1.w2"]
+    x = [0.5, -1.0, 2.0]
+    out = layer(x)
+    assert [o.data for o in out] == [n.w[0].data * 0.5 + n.w[1].data * -1.0 + n.w[2].data * 2.0 for n in layer.neurons]
+    assert repr(layer) == "Linear(3, 2, bias=False)" and repr(Linear(3, 2)) == "Linear(3, 2)"

@@ -86,7 +86,10 @@ def float_forward(model: Module) -> Callable[[Sequence[float]], list[float]]:
         return lambda x: [out.data for out in outputs_of(model, x)]
     assert isinstance(model, MLP)
     layers = [
-        [([w.data for w in n.w], n.b.data, float_activation(n.activation)) for n in layer.neurons]
+        [
+            ([w.data for w in n.w], 0.0 if n.b is None else n.b.data, float_activation(n.activation))
+            for n in layer.neurons
+        ]
         for layer in model.layers
     ]
 

@@ -296,6 +296,7 @@ LESSON_06 = [
 
 def _first_weight_gradient(point: list[float]) -> float:
     neuron = Neuron(2, activation="relu")
+    assert neuron.b is not None  # a Neuron has a bias unless made with bias=False
     neuron.w[0].data, neuron.w[1].data, neuron.b.data = 2.0, -1.0, 0.5
     neuron(point).backward()
     return float(neuron.w[0].grad)
@@ -319,6 +320,7 @@ def _neuron_exercise() -> Exercise:
     def reference(*numbers: float) -> float:
         n = len(numbers) // 2
         neuron = Neuron(n, activation="tanh")
+        assert neuron.b is not None
         for w, value in zip(neuron.w, numbers[:n]):
             w.data = value
         neuron.b.data = numbers[-1]

@@ -129,9 +129,9 @@ def make_model(
     model = Sequential(
         Embedding(size, embedding_dim, rng),
         Flatten(),
-        Linear(context * embedding_dim, hidden, rng),
+        Linear(context * embedding_dim, hidden, seed=rng),
         Tanh(),
-        Linear(hidden, size, rng),
+        Linear(hidden, size, seed=rng),
     )
     for p in _part(model, -1, Linear).parameters():
         p.data *= 0.1
@@ -147,6 +147,7 @@ def start_from_frequencies(model: Sequential, targets: Sequence[int]) -> None:
         counts[target] += 1
     total = sum(counts)
     for neuron, count in zip(output.neurons, counts):
+        assert neuron.b is not None  # make_model's layers have biases
         neuron.b.data = math.log(count / total)
 
 

@@ -29,15 +29,16 @@ class Linear(Layer):
     """y = W·x + b: ``out_features`` neurons without activation, as ``torch.nn.Linear``.
 
     Weights start uniform in ±1/√in_features (PyTorch's range, so that a sum over many inputs starts
-    neither huge nor tiny); biases start at 0. Each neuron is still drawn as one box (``L1.n3``).
+    neither huge nor tiny); biases start at 0, and ``bias=False`` leaves them out (y = W·x), as a
+    transformer's projections do. Each neuron is still drawn as one box (``L1.n3``).
     """
 
-    def __init__(self, in_features: int, out_features: int, seed: Seed = 0) -> None:
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, seed: Seed = 0) -> None:
         positive_int("Linear", "in_features", in_features)
-        super().__init__(in_features, out_features, "linear", seed, scale=1.0 / math.sqrt(in_features))
+        super().__init__(in_features, out_features, "linear", seed, scale=1.0 / math.sqrt(in_features), bias=bias)
 
     def __repr__(self) -> str:
-        return f"Linear({self.nin}, {len(self.neurons)})"
+        return f"Linear({self.nin}, {len(self.neurons)}{'' if self.neurons[0].b is not None else ', bias=False'})"
 
 
 class Elementwise(Module):

@@ -124,13 +124,15 @@ class Neuron(Module):
     that holds all their uses.
     """
 
-    def __init__(self, nin: int, activation: Activation = "relu", seed: Seed = 0, scale: float = 1.0) -> None:
+    def __init__(
+        self, nin: int, activation: Activation = "relu", seed: Seed = 0, scale: float = 1.0, bias: bool = True
+    ) -> None:
         positive_int("Neuron", "nin", nin)
         if activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}: choose one of {', '.join(ACTIVATIONS)}")
         rng = rng_from(seed)
         self.w = [Value(rng.uniform(-scale, scale)) for _ in range(nin)]
-        self.b = Value(0.0)
+        self.b: Value | None = Value(0.0) if bias else None
         self.activation = activation
         self.name = ""
         self.rename("")
@@ -147,8 +149,8 @@ class Neuron(Module):
 
     def forward(self, xs: list[Value]) -> Value:
         """The neuron on inputs already checked and made ``Value``s (what :class:`Layer` passes it)."""
-        total = self.b
-        for w, xi in zip(self.w, xs):
+        total = self.w[0] * xs[0] if self.b is None else self.b + self.w[0] * xs[0]
+        for w, xi in zip(self.w[1:], xs[1:]):
             total = total + w * xi
         out = ACTIVATIONS[self.activation](total)
         mark_composite(self.name or "neuron", xs, out)
@@ -156,25 +158,33 @@ class Neuron(Module):
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         prefix = f"{self.name}." if self.name else ""
-        return [*((f"{prefix}w{i}", w) for i, w in enumerate(self.w)), (f"{prefix}b", self.b)]
+        weights = [(f"{prefix}w{i}", w) for i, w in enumerate(self.w)]
+        return weights if self.b is None else [*weights, (f"{prefix}b", self.b)]
 
     def shape(self) -> list[int]:
         return [len(self.w)]
 
     def __repr__(self) -> str:
-        return f"Neuron({len(self.w)}, activation={self.activation!r})"
+        bias = "" if self.b is not None else ", bias=False"
+        return f"Neuron({len(self.w)}, activation={self.activation!r}{bias})"
 
 
 class Layer(Module):
     """``nout`` neurons reading the same ``nin`` inputs; its output is the list of their outputs."""
 
     def __init__(
-        self, nin: int, nout: int, activation: Activation = "relu", seed: Seed = 0, scale: float = 1.0
+        self,
+        nin: int,
+        nout: int,
+        activation: Activation = "relu",
+        seed: Seed = 0,
+        scale: float = 1.0,
+        bias: bool = True,
     ) -> None:
         positive_int(type(self).__name__, "nin", nin)
         positive_int(type(self).__name__, "nout", nout)
         rng = rng_from(seed)
-        self.neurons = [Neuron(nin, activation, rng, scale) for _ in range(nout)]
+        self.neurons = [Neuron(nin, activation, rng, scale, bias) for _ in range(nout)]
         self.nin = nin
         self.name = ""
         self.rename("")
