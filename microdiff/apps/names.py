@@ -26,6 +26,7 @@ from typing import Any
 from microdiff.apps import cli
 from microdiff.datasets import load_names
 from microdiff.files import replacing
+from microdiff.nn import Progress
 from microdiff.nn import language_model as lm
 from microdiff.style import CLASS_COLOURS, DATA_COLOUR, LOSS_COLOUR
 
@@ -86,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     lm.start_from_frequencies(model, y_train)
     print(f"training {len(model.parameters())} parameters: {' → '.join(map(repr, model))}")
 
-    def progress(p: lm.Progress) -> None:
+    def progress(p: Progress) -> None:
         if p.step == 1 or p.step % max(1, p.steps // 10) == 0 or p.step == p.steps:
             seconds = time.perf_counter() - start
             print(

@@ -7,7 +7,8 @@
 * :mod:`~microdiff.nn.optim` — optimizers that move the parameters downhill (``SGD``, ``Adam``, ``AdamW``);
 * :mod:`~microdiff.nn.schedules` — learning-rate schedules (``StepLR``, ``LinearLR``, ``CosineAnnealingLR``);
 * :mod:`~microdiff.nn.data` — ``Minibatches``, a seeded batch iterator;
-* :mod:`~microdiff.nn.training` — the training loop, predictions and accuracy;
+* :mod:`~microdiff.nn.training` — the training loop (``optimize``, and ``train`` for a classifier), predictions
+  and accuracy;
 * :mod:`~microdiff.nn.saving` — the parameter file behind ``Module.save`` and ``Module.load``.
 
 Import every public name from here: ``from microdiff.nn import MLP, SGD, hinge_loss``.
@@ -26,7 +27,7 @@ from microdiff.nn.losses import (
 from microdiff.nn.modules import MLP, Layer, Module, Neuron
 from microdiff.nn.optim import SGD, Adam, AdamW, Optimizer
 from microdiff.nn.schedules import CosineAnnealingLR, LinearLR, LRScheduler, StepLR
-from microdiff.nn.training import Step, accuracy, evaluate_accuracy, predict, train
+from microdiff.nn.training import Progress, Step, accuracy, evaluate_accuracy, optimize, predict, train
 
 __all__ = [
     "MLP",
@@ -44,6 +45,7 @@ __all__ = [
     "Module",
     "Neuron",
     "Optimizer",
+    "Progress",
     "ReLU",
     "Sequential",
     "Sigmoid",
@@ -57,6 +59,7 @@ __all__ = [
     "evaluate_accuracy",
     "hinge_loss",
     "mse_loss",
+    "optimize",
     "predict",
     "softmax",
     "train",

@@ -21,13 +21,13 @@ from counts of which letter follows which.
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TypeVar
 
-from microdiff.engine.value import collector_paused, no_grad
+from microdiff.engine.value import Value, no_grad
 from microdiff.nn import (
     Adam,
     CosineAnnealingLR,
@@ -42,6 +42,7 @@ from microdiff.nn import (
     softmax,
 )
 from microdiff.nn.checks import number_in, positive_int
+from microdiff.nn.training import Progress, optimize
 
 #: The character that marks the start and the end of a name (index 0 of every alphabet).
 EDGE = "."
@@ -151,16 +152,6 @@ def start_from_frequencies(model: Sequential, targets: Sequence[int]) -> None:
         neuron.b.data = math.log(count / total)
 
 
-@dataclass(frozen=True)
-class Progress:
-    """One training step: its number (from 1), how many there are, its minibatch loss (before the update), lr."""
-
-    step: int
-    steps: int
-    loss: float
-    lr: float
-
-
 def train(
     model: Sequential,
     inputs: Sequence[Context],
@@ -176,25 +167,16 @@ def train(
     ``final_lr``; return the minibatch losses. The same seed gives the same run, number for number."""
     positive_int("language_model.train", "steps", steps)
     optimizer = Adam(model.parameters(), lr=lr)
-    schedule = CosineAnnealingLR(optimizer, T_max=steps, eta_min=final_lr)
+    cosine = CosineAnnealingLR(optimizer, T_max=steps, eta_min=final_lr)
     batches = Minibatches(inputs, targets, batch_size, seed=seed, drop_last=True)
     if not len(batches):
         raise ValueError(f"language_model.train: {len(inputs)} examples make no full batch of {batch_size}")
-    losses: list[float] = []
-    while len(losses) < steps:
-        for batch_inputs, batch_targets in batches:
-            with collector_paused():  # a graph holds no cycles: the collector would walk it for nothing
-                loss = cross_entropy([model(list(x)) for x in batch_inputs], batch_targets)
-                optimizer.zero_grad()
-                loss.backward()
-            optimizer.step()
-            losses.append(loss.data)
-            if on_step is not None:
-                on_step(Progress(len(losses), steps, loss.data, optimizer.lr))
-            schedule.step()
-            if len(losses) == steps:
-                break
-    return losses
+
+    def loss_of(batch: tuple[list[Context], list[int]]) -> Value:
+        return cross_entropy([model(list(x)) for x in batch[0]], batch[1])
+
+    endless = itertools.chain.from_iterable(itertools.repeat(batches))  # epoch after epoch, each reshuffled
+    return optimize(loss_of, endless, optimizer, steps, schedule=lambda k: cosine.lr_at(k - 1), on_step=on_step)
 
 
 def evaluate(model: Sequential, inputs: Sequence[Context], targets: Sequence[int]) -> float:

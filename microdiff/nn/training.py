@@ -1,16 +1,20 @@
 """The training loop, written once: forward, loss, backward, step; repeated.
 
-:func:`train` is what the demo runs and what a training explorer can reuse: it reports every step to
-an ``on_step`` callback, which can print progress, record pictures or stop nothing at all.
+:func:`optimize` is the loop itself, for any model and any data: each step takes the next batch, builds
+its loss, clears the old gradients, runs ``backward()`` and moves the parameters. Every model here trains
+with it: :func:`train` (a classifier on its whole batch, what the demo runs), the names model
+(:mod:`~microdiff.nn.language_model`, on minibatches) and the GPT (:mod:`~microdiff.nn.gpt`, a name a step).
+Each reports every step to an ``on_step`` callback, which can print progress or record pictures.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from microdiff.engine.value import Value, no_grad
+from microdiff.engine.value import Value, collector_paused, no_grad
 from microdiff.nn.checks import positive_int
 from microdiff.nn.losses import hinge_loss
 from microdiff.nn.modules import Inputs
@@ -20,6 +24,51 @@ from microdiff.nn.optim import Optimizer
 Loss = Callable[[Any, Sequence[Any]], Value]
 #: A model maps one example's inputs to its outputs, as an :class:`~microdiff.nn.MLP` does.
 Model = Callable[[Inputs], list[Value]]
+Batch = TypeVar("Batch")
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One step of :func:`optimize`: its number (from 1), how many there are, its loss (before the update), lr."""
+
+    step: int
+    steps: int
+    loss: float
+    lr: float
+
+
+def optimize(
+    loss_of: Callable[[Batch], Value],
+    batches: Iterable[Batch],
+    optimizer: Optimizer,
+    steps: int,
+    schedule: Callable[[int], float] | None = None,
+    on_step: Callable[[Progress], None] | None = None,
+) -> list[float]:
+    """Take ``steps`` steps, one per batch of ``batches`` (which must not run out first); return the losses.
+
+    One step: set the learning rate to ``schedule(step)`` when a schedule is given (steps count from 1),
+    build ``loss_of(batch)``, clear the old gradients, ``backward()``, ``optimizer.step()``, then report
+    a :class:`Progress` to ``on_step``. A graph holds no reference cycles, so Python's cycle collector is
+    paused while it is built and differentiated: it would walk every node for nothing.
+    """
+    positive_int("optimize", "steps", steps)
+    losses: list[float] = []
+    for step, batch in zip(range(1, steps + 1), batches):
+        if schedule is not None:
+            optimizer.lr = schedule(step)
+        with collector_paused():
+            loss = loss_of(batch)
+            optimizer.zero_grad()
+            loss.backward()
+        optimizer.step()
+        losses.append(loss.data)
+        if on_step is not None:
+            on_step(Progress(step, steps, loss.data, optimizer.lr))
+        del loss  # free this step's graph before the next one is built
+    if len(losses) < steps:
+        raise ValueError(f"optimize: the batches ran out after {len(losses)} of {steps} steps")
+    return losses
 
 
 @dataclass(frozen=True)
@@ -55,20 +104,20 @@ def train(
     if not inputs:
         raise ValueError("train needs at least one example: inputs and labels are empty")
     positive_int("train", "steps", steps)
-    records = []
-    for step in range(1, steps + 1):
-        if schedule is not None:
-            optimizer.lr = schedule(step)
-        outputs = [model(x) for x in inputs]
-        batch_loss = loss(predictions(outputs), labels)
-        optimizer.zero_grad()
-        batch_loss.backward()
-        optimizer.step()
-        record = Step(step, batch_loss.data, accuracy(outputs, labels), optimizer.lr)
-        records.append(record)
+    records: list[Step] = []
+    scores: list[float] = []  # the step's accuracy, measured on the outputs its loss was built from
+
+    def loss_of(batch: tuple[Sequence[Inputs], Sequence[Any]]) -> Value:
+        outputs = [model(x) for x in batch[0]]
+        scores.append(accuracy(outputs, batch[1]))
+        return loss(predictions(outputs), batch[1])
+
+    def report(progress: Progress) -> None:
+        records.append(Step(progress.step, progress.loss, scores.pop(), progress.lr))
         if on_step is not None:
-            on_step(record)
-        del outputs, batch_loss  # free this step's graph before the next one is built
+            on_step(records[-1])
+
+    optimize(loss_of, itertools.repeat((inputs, labels)), optimizer, steps, schedule, report)
     return records
 
 
