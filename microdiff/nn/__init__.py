@@ -9,12 +9,14 @@
 * :mod:`~microdiff.nn.data` — ``Minibatches``, a seeded batch iterator;
 * :mod:`~microdiff.nn.training` — the training loop (``optimize``, and ``train`` for a classifier), predictions
   and accuracy;
+* :mod:`~microdiff.nn.gpt` — ``GPT``, ``RMSNorm``, ``CausalSelfAttention``: a transformer, one scalar at a time;
 * :mod:`~microdiff.nn.saving` — the parameter file behind ``Module.save`` and ``Module.load``.
 
 Import every public name from here: ``from microdiff.nn import MLP, SGD, hinge_loss``.
 """
 
 from microdiff.nn.data import Minibatches
+from microdiff.nn.gpt import GPT, CausalSelfAttention, KVCache, RMSNorm
 from microdiff.nn.layers import Embedding, Flatten, Linear, ReLU, Sequential, Sigmoid, Tanh
 from microdiff.nn.losses import (
     binary_cross_entropy,
@@ -30,13 +32,16 @@ from microdiff.nn.schedules import CosineAnnealingLR, LinearLR, LRScheduler, Ste
 from microdiff.nn.training import Progress, Step, accuracy, evaluate_accuracy, optimize, predict, train
 
 __all__ = [
+    "GPT",
     "MLP",
     "SGD",
     "Adam",
     "AdamW",
+    "CausalSelfAttention",
     "CosineAnnealingLR",
     "Embedding",
     "Flatten",
+    "KVCache",
     "LRScheduler",
     "Layer",
     "Linear",
@@ -46,6 +51,7 @@ __all__ = [
     "Neuron",
     "Optimizer",
     "Progress",
+    "RMSNorm",
     "ReLU",
     "Sequential",
     "Sigmoid",

@@ -45,8 +45,9 @@ ACTIVATIONS: dict[str, Callable[[Value], Value]] = {
 class Module:
     """Anything with parameters: gives them out by name, clears their gradients, saves and loads them."""
 
-    def __call__(self, x: Any) -> Any:
-        """The module's output for one example's inputs ``x`` (a ``Value`` for a neuron, else a list)."""
+    def __call__(self, x: Any, *context: Any) -> Any:
+        """The module's output for one example's inputs ``x`` (a ``Value`` for a neuron, else a list). A part
+        that reads earlier positions too (attention) takes them as ``context``: the keys and values so far."""
         raise NotImplementedError
 
     def parameters(self) -> list[Value]:
