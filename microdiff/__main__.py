@@ -6,7 +6,8 @@ them follow one convention for arguments, output and errors (:mod:`microdiff.app
 * ``demo``    — train an MLP on two moons and write pictures (:mod:`microdiff.apps.demo`);
 * ``graph``   — draw an expression's graph with its gradients (:mod:`microdiff.apps.graph`);
 * ``explore`` — record a training run as one self-contained web page (:mod:`microdiff.apps.explore`);
-* ``names``   — train a character-level language model of names and sample new ones (:mod:`microdiff.apps.names`).
+* ``names``   — train a character-level language model of names and sample new ones (:mod:`microdiff.apps.names`);
+* ``gpt``     — train a GPT made of scalar Values on the names and draw its attention (:mod:`microdiff.apps.gpt`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ COMMANDS = {
     "graph": "microdiff.apps.graph",
     "explore": "microdiff.apps.explore",
     "names": "microdiff.apps.names",
+    "gpt": "microdiff.apps.gpt",
 }
 DESCRIPTION = "microdiff's commands: draw an expression's graph, train small networks and watch them learn."
 EPILOG = """\

@@ -25,10 +25,10 @@ def replacing(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; when the block ends without error, move it onto ``path``.
 
     For writers that want a file name (``matplotlib``'s ``savefig``, Graphviz): write to the yielded path.
-    On any error the temporary file is removed and ``path`` is untouched.
+    On any error the temporary file is removed and ``path`` is untouched. For example::
 
-    >>> with replacing("out.txt") as temporary:          # doctest: +SKIP
-    ...     temporary.write_text("done")
+        with replacing("out.txt") as temporary:
+            temporary.write_text("done")
     """
     target = Path(path)
     folder = target.parent

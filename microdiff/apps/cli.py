@@ -35,6 +35,8 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from microdiff.files import replacing
+
 PROGRAM = "microdiff"
 #: Where every command writes unless told otherwise (git ignores it).
 DEFAULT_OUT = "out"
@@ -193,6 +195,15 @@ def pyplot() -> Any:
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def save_png(fig: Any, path: Path, tight: bool = True) -> Path:
+    """Write matplotlib's figure ``fig`` to ``path`` as a PNG, atomically, and close it (``tight``: cropped to
+    what is drawn); the one place the commands save a picture."""
+    with replacing(path) as temporary:
+        fig.savefig(temporary, format="png", dpi=120, bbox_inches="tight" if tight else None)
+    pyplot().close(fig)
+    return path
 
 
 def fail(command: str | None, message: str) -> int:

@@ -31,7 +31,7 @@ from microdiff.drawing.draw import draw
 from microdiff.drawing.runner import DrawingError
 from microdiff.engine.value import Value
 from microdiff.explore import Recorder
-from microdiff.files import replacing, write_atomically
+from microdiff.files import write_atomically
 from microdiff.nn import MLP, SGD, Neuron, hinge_loss
 from microdiff.nn.training import Step, evaluate_accuracy, predict, train
 from microdiff.style import ACCURACY_COLOUR, LOSS_COLOUR, class_colour
@@ -124,10 +124,7 @@ def plot_decision_boundary(model: MLP, points: Sequence[Point], labels: Sequence
         )
     ax.set(title="Decision boundary of the trained MLP", xlabel="x", ylabel="y")
     ax.legend(loc="lower left")
-    with replacing(path) as temporary:
-        fig.savefig(temporary, format="png", dpi=120, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return cli.save_png(fig, path)
 
 
 def plot_history(history: Sequence[Step], path: Path) -> Path:
@@ -145,10 +142,7 @@ def plot_history(history: Sequence[Step], path: Path) -> Path:
         ax.set_xlim(0.5, max(steps) + 0.5)
         ax.xaxis.get_major_locator().set_params(integer=True)
     fig.tight_layout()
-    with replacing(path) as temporary:
-        fig.savefig(temporary, format="png", dpi=120)
-    plt.close(fig)
-    return path
+    return cli.save_png(fig, path, tight=False)
 
 
 def draw_neuron(neurons: Sequence[Neuron], points: Sequence[Point], stem: Path) -> Path:

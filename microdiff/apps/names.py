@@ -25,7 +25,6 @@ from typing import Any
 
 from microdiff.apps import cli
 from microdiff.datasets import load_names
-from microdiff.files import replacing
 from microdiff.nn import Progress
 from microdiff.nn import language_model as lm
 from microdiff.style import CLASS_COLOURS, DATA_COLOUR, LOSS_COLOUR
@@ -129,7 +128,7 @@ def plot_losses(losses: Sequence[float], bigram: float, validation: float, path:
     ax.set(title="Learning to predict the next letter", xlabel="step", ylabel="cross-entropy (nats)")
     ax.grid(alpha=0.3)
     ax.legend()
-    return _save(fig, path)
+    return cli.save_png(fig, path)
 
 
 def plot_embeddings(rows: Sequence[Sequence[float]], alphabet: str, path: Path) -> Path:
@@ -144,11 +143,4 @@ def plot_embeddings(rows: Sequence[Sequence[float]], alphabet: str, path: Path) 
     flat = "" if len(rows[0]) <= 2 else f" ({len(rows[0])}-D, seen along its two main directions)"
     ax.set(title=f"Learned letter embeddings{flat}\nvowels and y in red", xlabel="direction 1", ylabel="direction 2")
     ax.grid(alpha=0.3)
-    return _save(fig, path)
-
-
-def _save(fig: Any, path: Path) -> Path:
-    with replacing(path) as temporary:
-        fig.savefig(temporary, dpi=120, bbox_inches="tight", format="png")
-    cli.pyplot().close(fig)
-    return path
+    return cli.save_png(fig, path)
