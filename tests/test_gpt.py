@@ -8,7 +8,7 @@ import random
 import pytest
 from conftest import require
 
-from microdiff import Value, gradcheck
+from microdiff import Index, Value, gradcheck, trace
 from microdiff.datasets import load_names
 from microdiff.nn import Adam, LinearLR, optimize
 from microdiff.nn.gpt import GPT, CausalSelfAttention, KVCache, RMSNorm, sample
@@ -219,3 +219,20 @@ def test_training_steps_are_pytorchs_to_1e_9():
     largest = max(abs(a - b) for a, b in zip(ours, theirs))
     assert largest < 1e-9, largest
     assert ours[0] == pytest.approx(math.log(27), abs=0.2) and len(set(ours)) == steps
+
+
+def test_a_traced_gpt_step_replays_graph_modes_loss_and_gradients_bit_for_bit():
+    """Tokens as Index objects: one program per length of name serves every name of that length."""
+    model = GPT(27, seed=3)
+    as_indices = lambda sequence: [Index(t) for t in sequence]  # noqa: E731
+    program = trace(model.loss, as_indices(tokens("emma")))
+    assert "0 guards" in repr(program)  # softmax's shift is detached, the attention weights are read lazily
+    for name in ("emma", "liam", "zoey"):
+        model.zero_grad()
+        replayed = program.backward(as_indices(tokens(name)))
+        grads = [p.grad for p in model.parameters()]
+        model.zero_grad()
+        loss = model.loss(as_indices(tokens(name)))
+        loss.backward()
+        assert replayed == loss.data and grads == [p.grad for p in model.parameters()], name
+        assert loss.data == pytest.approx(model.loss(tokens(name)).data, rel=1e-14)  # an int target: the same loss

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from microdiff import DisconnectedGradientWarning, GuardError, Index, Program, Value, nn, topological_order, trace
+from microdiff.datasets import make_moons
 from microdiff.engine.arithmetic import detached, sigmoid, tanh
 from microdiff.testing import Expression, Instruction, expressions
 
@@ -271,3 +272,31 @@ def test_a_program_turns_back_into_its_graph_and_draws():
     assert "program&#58; 4 instructions" in source
     assert all(f"<b>v{slot}</b>" in source for slot in (4, 5, 6, 7))  # the listing's names
     assert "<b>x</b>" in source and "<b>y</b>" in source
+
+
+def test_train_with_trace_gives_graph_modes_records_and_weights_bit_for_bit():
+    points, labels = make_moons(40, seed=2)
+    runs = []
+    for traced in (False, True):
+        model = nn.MLP(2, [8, 8, 1], seed=4)
+        optimizer = nn.SGD(model.parameters(), lr=0.2, momentum=0.9)
+        records = nn.train(model, points, labels, optimizer, 6, trace=traced)
+        runs.append((records, [p.data for p in model.parameters()]))
+    assert runs[0] == runs[1]
+    assert runs[0][0][0].loss != runs[0][0][-1].loss  # it trained
+
+
+def test_optimize_traces_again_where_a_guard_refuses_and_keeps_graph_modes_numbers():
+    """The branch on w·x flips as w moves: the replay that would go the other way is refused and traced again."""
+    runs = []
+    for traced in (False, True):
+        w = Value(0.3, label="w")
+        optimizer = nn.SGD([w], lr=0.5)
+
+        def loss_of(x, w=w):
+            z = w * x
+            return z * z if z > 0.1 else -z * 3.0
+
+        losses = nn.optimize(loss_of, iter([1.0] * 6), optimizer, 6, trace=traced)
+        runs.append((losses, w.data))
+    assert runs[0] == runs[1] == ([0.09, -0.0, 2.25, -0.0, 2.25, -0.0], 1.5)  # w: 0.3, 0, 1.5, 0, 1.5…: both branches

@@ -2,11 +2,13 @@
 
 The model is microgpt's (:class:`microdiff.nn.GPT`: 1 layer, 16 dimensions, 4 heads, block size 16, 4,192
 parameters) and so is its training: one name per step, Adam with lr 0.01 and betas (0.85, 0.99), the rate
-falling linearly to 0 over the run. The names are the 5,163 shipped with microdiff, a tenth held out, the
-same split as ``python -m microdiff names``. The command prints a progress line (step, loss, rate, time
-left), then the held-out loss of the GPT next to the bigram model's and the names MLP's (the one shipped in
-``microdiff/data/names_model.json``, made by ``names --save``), on the same held-out names, and ten sampled
-names. It writes two pictures into the folder ``--out``:
+falling linearly to 0 over the run. Each step replays a traced program (one per length of name, see
+:func:`microdiff.trace`), bit for bit what building the graph gives; ``--no-trace`` builds it instead.
+
+The names are the 5,163 shipped with microdiff, a tenth held out, the same split as ``python -m microdiff
+names``. The command prints a progress line (step, loss, rate, time left), then the held-out loss of the GPT
+next to the bigram model's and the names MLP's (the one shipped in ``microdiff/data/names_model.json``, made by
+``names --save``), on the same held-out names, and ten sampled names. It writes two pictures into ``--out``:
 
 * ``gpt_loss.png`` — each step's loss, its running mean, and the three held-out losses;
 * ``gpt_attention.png`` — each head's attention over a sampled name: row t shows how much position t
@@ -28,6 +30,7 @@ from typing import Any
 
 from microdiff.apps import cli
 from microdiff.datasets import load_names
+from microdiff.engine.trace import Index
 from microdiff.engine.value import no_grad
 from microdiff.nn import GPT, Adam, LinearLR, Progress, optimize
 from microdiff.nn import language_model as lm
@@ -55,12 +58,23 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed for the weights and the order of the names")
     parser.add_argument("--temperature", type=float, default=0.5, help="sampling temperature (default: 0.5)")
     parser.add_argument("--save", metavar="PATH", help="also save the parameters: a .json file, or a folder")
+    parser.add_argument(
+        "--no-trace",
+        action="store_true",
+        help="build every step's graph instead of replaying a traced program (the same numbers, slower)",
+    )
     parser.add_argument("--quick", action="store_true", help="a few steps and held-out names, for tests")
 
 
 def tokens(name: str, alphabet: str) -> list[int]:
     """A name as token ids between two boundary tokens (id 0, ``.``): ``"ada"`` → ``[0, 1, 4, 1, 0]``."""
     return [0, *(alphabet.index(ch) for ch in name), 0]
+
+
+def indices(name: str, alphabet: str) -> list[Index]:
+    """The name's tokens as :class:`~microdiff.Index` objects, which a traced program reads at every replay (the
+    same graph in both modes, so traced and untraced runs give the same numbers to the last bit)."""
+    return [Index(token) for token in tokens(name, alphabet)]
 
 
 def held_out_loss(model: GPT, sequences: Sequence[list[int]]) -> float:
@@ -111,8 +125,9 @@ def run(args: argparse.Namespace) -> int:
             left = seconds / p.step * (p.steps - p.step)
             print(f"step {p.step:5d}/{p.steps}  loss {p.loss:.4f}  lr {p.lr:.5f}  ({seconds:.0f} s, {left:.0f} s left)")
 
-    sequences = (tokens(name, alphabet) for name in itertools.cycle(order))
-    losses = optimize(model.loss, sequences, optimizer, steps, lambda k: decay.lr_at(k - 1), progress)
+    sequences = (indices(name, alphabet) for name in itertools.cycle(order))
+    schedule = lambda k: decay.lr_at(k - 1)  # noqa: E731 (0.01 · (1 − (k − 1) / steps): microgpt's linear decay)
+    losses = optimize(model.loss, sequences, optimizer, steps, schedule, progress, trace=not args.no_trace)
 
     held = [tokens(name, alphabet) for name in validation]
     gpt_loss = held_out_loss(model, held)

@@ -327,10 +327,10 @@ def _numbers_of(arg: Any, floats: list[float], indices: list[int]) -> None:
         raise TypeError(f"a program takes numbers, Index, or lists of them, not {type(arg).__name__} {arg!r:.40}")
 
 
-def _shape(arg: Any) -> Any:
+def shape_of(arg: Any) -> Any:
     """The structure of an argument, to check that a replay gets arguments like the traced ones."""
     if isinstance(arg, (list, tuple)):
-        return (type(arg).__name__, tuple(_shape(item) for item in arg))
+        return (type(arg).__name__, tuple(shape_of(item) for item in arg))
     return "index" if isinstance(arg, Index) else "number"
 
 
@@ -367,7 +367,7 @@ class Program:
         self.name = getattr(f, "__name__", "f")
         self.name = "program" if self.name == "<lambda>" else self.name
         self.example_args = example_args
-        self.shapes = tuple(_shape(arg) for arg in example_args)
+        self.shapes = tuple(shape_of(arg) for arg in example_args)
         self.argument_names = _argument_names(f, len(example_args))
         outputs = list(out) if isinstance(out, (tuple, list)) else [out]
         self.returns_tuple = isinstance(out, (tuple, list))
@@ -536,7 +536,7 @@ class Program:
         return tuple(outs) if self.returns_tuple else outs[0]
 
     def _run_forward(self, args: tuple[Any, ...]) -> tuple[list[Any], list[int]]:
-        shapes = tuple(_shape(arg) for arg in args)
+        shapes = tuple(shape_of(arg) for arg in args)
         if shapes != self.shapes:
             raise ValueError(f"{self.name}: traced for arguments shaped {self.shapes}, given {shapes}")
         floats: list[float] = []

@@ -99,7 +99,7 @@ class CausalSelfAttention(Module):
 
     ``wq``, ``wk``, ``wv`` make the query, key and value (``n_embd`` numbers each, ``n_head`` heads of
     ``n_embd / n_head``); ``wo`` projects the joined heads back. ``attn(x, keys, values)`` appends this
-    position's key and value to the lists and returns the output; :attr:`weights` keeps each head's
+    position's key and value to the lists and returns the output; :attr:`weights` gives each head's
     attention weights (floats) of the last call, for pictures.
     """
 
@@ -111,7 +111,7 @@ class CausalSelfAttention(Module):
         rng = rng_from(seed)
         self.n_head, self.head_dim = n_head, n_embd // n_head
         self.wq, self.wk, self.wv, self.wo = (Linear(n_embd, n_embd, bias=False, seed=rng) for _ in range(4))
-        self.weights: list[list[float]] = []
+        self._weights: list[list[Value]] = []
         self.rename("")
 
     def rename(self, name: str) -> None:
@@ -126,16 +126,22 @@ class CausalSelfAttention(Module):
         values.append(self.wv.forward(xs))
         scale = 1.0 / math.sqrt(self.head_dim)
         joined: list[Value] = []
-        self.weights = []
+        self._weights = []
         for head in range(self.n_head):
             low, high = head * self.head_dim, (head + 1) * self.head_dim  # this head's dimensions
             q_h = q[low:high]
             scores = [_dot(q_h, k[low:high]) * scale for k in keys]  # how well position s's key fits the query
             weights = softmax(scores)
-            self.weights.append([w.data for w in weights])
+            self._weights.append(weights)
             for j in range(low, high):  # the weighted mean of the values, dimension by dimension
                 joined.append(_sum([w * v[j] for w, v in zip(weights, values)]))
         return self.wo.forward(joined)
+
+    @property
+    def weights(self) -> list[list[float]]:
+        """Each head's attention weights at the last position computed, as floats (read only when asked, so a
+        traced program does not depend on them)."""
+        return [[w.data for w in head] for head in self._weights]
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         return [item for part in (self.wq, self.wk, self.wv, self.wo) for item in part.named_parameters()]

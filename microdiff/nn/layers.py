@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from numbers import Integral
 from typing import Any
 
+from microdiff.engine.trace import Index
 from microdiff.engine.value import Value
 from microdiff.nn.checks import describe, positive_int
 from microdiff.nn.modules import Layer, Module, Seed, rng_from
@@ -82,7 +83,8 @@ class Sigmoid(Elementwise):
 class Embedding(Module):
     """A table of ``num_embeddings`` rows of ``embedding_dim`` parameters, looked up by index.
 
-    ``emb(5)`` is row 5 (a list of Values); ``emb([1, 0, 5])`` is a list of three rows. The lookup is
+    ``emb(5)`` is row 5 (a list of Values); ``emb([1, 0, 5])`` is a list of three rows; ``emb(Index(5))`` is row 5
+    too, and in a traced function (:func:`microdiff.trace`) the row is picked again at every replay. The lookup is
     not an operation: the row's Values themselves go into the graph, so only rows that were used get a
     gradient. Entries start from a standard normal, as ``torch.nn.Embedding``'s.
 
@@ -108,6 +110,9 @@ class Embedding(Module):
     def __call__(self, x: Any) -> Any:
         if isinstance(x, Integral) and not isinstance(x, bool):
             return self._row(x)
+        if isinstance(x, Index):  # a traced program's lookup: the row is chosen again at every replay
+            self._row(x.value)
+            return x.lookup(self.weight)
         if isinstance(x, (str, bytes)) or not isinstance(x, Sequence):
             raise TypeError(f"Embedding expects an index or a list of indices (ints), got {describe(x)}")
         return [self._row(i) for i in x]

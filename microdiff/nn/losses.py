@@ -24,8 +24,10 @@ import math
 from collections.abc import Sequence
 from numbers import Integral, Real
 
+from microdiff.engine.arithmetic import detached
 from microdiff.engine.composite import composite
-from microdiff.engine.value import Constant, Value
+from microdiff.engine.trace import Index
+from microdiff.engine.value import Value
 from microdiff.nn.checks import describe, number_in
 
 #: log p is cut off below at -100, as in PyTorch, so a probability of exactly 0 costs 100, not infinity.
@@ -157,14 +159,14 @@ def logsumexp(logits: Sequence[Value]) -> Value:
 
     Its derivative with respect to each logit is that logit's softmax probability.
     """
-    m = max(logit.data for logit in logits)
-    shift = Constant(-m)
+    m = detached(largest, *logits)  # a constant to the graph, recomputed by a traced program at every replay
+    shift = -m
     return _sum([(logit + shift).exp() for logit in logits]).log() + m
 
 
 def cross_entropy(
     logits: Sequence[Sequence[Value]],
-    targets: Sequence[int] | Sequence[Sequence[float]],
+    targets: Sequence[int] | Sequence[Sequence[float]] | Sequence[Index],
     label_smoothing: float = 0.0,
 ) -> Value:
     """Cross-entropy over C classes: the mean of −Σₖ qₖ·log softmax(logits)ₖ = logsumexp(logits) − Σₖ qₖ·lₖ.
@@ -172,7 +174,9 @@ def cross_entropy(
     ``logits`` holds one list of C scores per example. ``targets`` holds, per example, either the class
     index (then q is 1 at that class and 0 elsewhere: the loss is logsumexp − l_target) or a list of C
     probabilities q summing to 1. With ``label_smoothing`` ε the target becomes (1 − ε)·q + ε/C, a
-    little belief in every class. The derivative with respect to logit k is softmax(logits)ₖ − qₖ.
+    little belief in every class. The derivative with respect to logit k is softmax(logits)ₖ − qₖ. A target may
+    also be an :class:`~microdiff.engine.trace.Index`: in a traced function the class is then an input, read at
+    every replay (the loss picks its logit with a one-hot vector).
 
     >>> round(cross_entropy([[Value(1.0), Value(2.0), Value(3.0)]], [2]).data, 6)
     0.407606
@@ -183,6 +187,13 @@ def cross_entropy(
     for i, (row, target) in enumerate(zip(logits, targets)):
         if isinstance(row, (str, bytes)) or not isinstance(row, Sequence) or not row:
             raise TypeError(f"cross_entropy: logits[{i}] must be a list of Values (one per class), got {describe(row)}")
+        if isinstance(target, Index):  # a traced program's target: the class is an input, read at every replay
+            hot = target.one_hot(len(row))
+            picked = [h * logit for h, logit in zip(hot, row)]
+            if epsilon:
+                picked = [(1.0 - epsilon) * term for term in picked] + [(epsilon / len(row)) * logit for logit in row]
+            terms.append(logsumexp(row) - _sum(picked))
+            continue
         q = _class_target(i, target, len(row))
         if epsilon:
             q = {k: (1.0 - epsilon) * q.get(k, 0.0) + epsilon / len(row) for k in range(len(row))}
@@ -193,10 +204,15 @@ def cross_entropy(
 
 def softmax(logits: Sequence[Value]) -> list[Value]:
     """Probabilities from scores: eˡᵏ / Σ eˡ, with the largest logit subtracted first so no eˡ overflows."""
-    shift = Constant(-max(logit.data for logit in logits))
+    shift = -detached(largest, *logits)
     exps = [(logit + shift).exp() for logit in logits]
     total = _sum(exps).reciprocal()
     return [e * total for e in exps]
+
+
+def largest(*numbers: float) -> float:
+    """The largest of the numbers (``max`` of one number too): the shift of softmax and logsumexp."""
+    return max(numbers)
 
 
 def _clamped_log(x: float) -> float:

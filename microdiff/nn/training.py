@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from microdiff.engine.trace import GuardError, Program, shape_of
+from microdiff.engine.trace import trace as trace_function
 from microdiff.engine.value import Value, collector_paused, no_grad
 from microdiff.nn.checks import positive_int
 from microdiff.nn.losses import hinge_loss
@@ -29,46 +31,78 @@ Batch = TypeVar("Batch")
 
 @dataclass(frozen=True)
 class Progress:
-    """One step of :func:`optimize`: its number (from 1), how many there are, its loss (before the update), lr."""
+    """One step of :func:`optimize`: its number (from 1), how many there are, its loss (before the update), the lr,
+    and the other numbers ``loss_of`` returned after the loss (a classifier's scores), as floats."""
 
     step: int
     steps: int
     loss: float
     lr: float
+    outputs: tuple[float, ...] = ()
 
 
 def optimize(
-    loss_of: Callable[[Batch], Value],
+    loss_of: Callable[[Batch], Any],
     batches: Iterable[Batch],
     optimizer: Optimizer,
     steps: int,
     schedule: Callable[[int], float] | None = None,
     on_step: Callable[[Progress], None] | None = None,
+    trace: bool = False,
 ) -> list[float]:
     """Take ``steps`` steps, one per batch of ``batches`` (which must not run out first); return the losses.
 
     One step: set the learning rate to ``schedule(step)`` when a schedule is given (steps count from 1),
     build ``loss_of(batch)``, clear the old gradients, ``backward()``, ``optimizer.step()``, then report
-    a :class:`Progress` to ``on_step``. A graph holds no reference cycles, so Python's cycle collector is
-    paused while it is built and differentiated: it would walk every node for nothing.
+    a :class:`Progress` to ``on_step``. ``loss_of`` returns the loss, or a tuple of the loss and other numbers
+    to report. A graph holds no reference cycles, so Python's cycle collector is paused while it is built and
+    differentiated: it would walk every node for nothing.
+
+    With ``trace=True`` the step is not built again each time: ``loss_of`` is traced once for each shape of
+    batch (:func:`microdiff.trace`; a batch is numbers, :class:`~microdiff.engine.trace.Index` objects or
+    lists of them), and each step replays that program on the batch, reading the parameters' current numbers
+    and adding their gradients, bit for bit what graph mode gives. A program a guard refuses is traced again.
     """
     positive_int("optimize", "steps", steps)
     losses: list[float] = []
+    programs: dict[Any, Program] = {}
     for step, batch in zip(range(1, steps + 1), batches):
         if schedule is not None:
             optimizer.lr = schedule(step)
-        with collector_paused():
-            loss = loss_of(batch)
-            optimizer.zero_grad()
-            loss.backward()
+        optimizer.zero_grad()
+        outputs = _replayed(loss_of, batch, programs) if trace else _built(loss_of, batch)
         optimizer.step()
-        losses.append(loss.data)
+        losses.append(outputs[0])
         if on_step is not None:
-            on_step(Progress(step, steps, loss.data, optimizer.lr))
-        del loss  # free this step's graph before the next one is built
+            on_step(Progress(step, steps, outputs[0], optimizer.lr, outputs[1:]))
     if len(losses) < steps:
         raise ValueError(f"optimize: the batches ran out after {len(losses)} of {steps} steps")
     return losses
+
+
+def _built(loss_of: Callable[[Batch], Any], batch: Batch) -> tuple[float, ...]:
+    """Graph mode: build the step's graph, ``backward()`` from its loss, and give its numbers as floats."""
+    with collector_paused():
+        out = loss_of(batch)
+        loss, *rest = out if isinstance(out, tuple) else (out,)
+        loss.backward()
+    return tuple(_float(x) for x in (loss, *rest))
+
+
+def _replayed(loss_of: Callable[[Batch], Any], batch: Batch, programs: dict[Any, Program]) -> tuple[float, ...]:
+    """The step replayed: one program per shape of batch, traced the first time (and again when a guard says
+    the numbers would decide otherwise); its ``backward`` adds the gradients as graph mode's would."""
+    key = shape_of(batch)
+    program = programs.get(key)
+    if program is not None:
+        try:
+            out = program.backward(batch)
+            return out if isinstance(out, tuple) else (out,)
+        except GuardError:  # raised before any gradient is added
+            pass
+    program = programs[key] = trace_function(loss_of, batch)
+    out = program.backward(batch)
+    return out if isinstance(out, tuple) else (out,)
 
 
 @dataclass(frozen=True)
@@ -90,6 +124,7 @@ def train(
     loss: Loss = hinge_loss,
     schedule: Callable[[int], float] | None = None,
     on_step: Callable[[Step], None] | None = None,
+    trace: bool = False,
 ) -> list[Step]:
     """Train ``model`` on the whole batch for ``steps`` steps of ``optimizer``; return every step's record.
 
@@ -98,6 +133,7 @@ def train(
     classifier: the loss gets one score per example (labels ±1). With several outputs the loss gets one
     list of logits per example (labels are class indices). ``schedule(step)``, when given, sets the
     learning rate before each step (steps count from 1). ``on_step`` is called after each update.
+    With ``trace=True`` the step is traced once and replayed (see :func:`optimize`): the same numbers, faster.
     """
     if len(inputs) != len(labels):
         raise ValueError(f"train needs one label per input: got {len(inputs)} inputs and {len(labels)} labels")
@@ -105,19 +141,20 @@ def train(
         raise ValueError("train needs at least one example: inputs and labels are empty")
     positive_int("train", "steps", steps)
     records: list[Step] = []
-    scores: list[float] = []  # the step's accuracy, measured on the outputs its loss was built from
 
-    def loss_of(batch: tuple[Sequence[Inputs], Sequence[Any]]) -> Value:
-        outputs = [model(x) for x in batch[0]]
-        scores.append(accuracy(outputs, batch[1]))
-        return loss(predictions(outputs), batch[1])
+    def loss_of(xs: Sequence[Inputs]) -> tuple[Value, ...]:
+        """The loss, then every output (the step's accuracy is read from them)."""
+        outputs = [model(x) for x in xs]
+        return (loss(predictions(outputs), labels), *(o for out in outputs for o in out))
 
     def report(progress: Progress) -> None:
-        records.append(Step(progress.step, progress.loss, scores.pop(), progress.lr))
+        width = len(progress.outputs) // len(labels)  # outputs per example
+        outputs = [progress.outputs[i : i + width] for i in range(0, len(progress.outputs), width)]
+        records.append(Step(progress.step, progress.loss, accuracy(outputs, labels), progress.lr))
         if on_step is not None:
             on_step(records[-1])
 
-    optimize(loss_of, itertools.repeat((inputs, labels)), optimizer, steps, schedule, report)
+    optimize(loss_of, itertools.repeat(inputs), optimizer, steps, schedule, report, trace)
     return records
 
 
