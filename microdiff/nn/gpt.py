@@ -30,12 +30,15 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
+from microdiff.engine.trace import Index
 from microdiff.engine.value import Value, no_grad
 from microdiff.nn.checks import describe, number_in, positive_int
 from microdiff.nn.layers import Embedding, Linear
 from microdiff.nn.losses import cross_entropy, softmax
 from microdiff.nn.modules import Module, Seed, rng_from
 
+#: A token id: an int, or an :class:`~microdiff.engine.trace.Index` (read again at each replay of a traced step).
+Token = int | Index
 #: microgpt's initial weights: every entry drawn from a normal distribution of this standard deviation.
 INIT_STD = 0.08
 
@@ -232,7 +235,7 @@ class GPT(Module):
             *(p for block in self.h for p in block.parameters()),
         ]
 
-    def step(self, token: int, position: int, cache: KVCache) -> list[Value]:
+    def step(self, token: Token, position: int, cache: KVCache) -> list[Value]:
         """The logits of the token after ``token`` at ``position``, given the earlier positions in ``cache``."""
         if not 0 <= position < self.block_size:
             raise IndexError(f"GPT: position {position} is beyond the block size {self.block_size}")
@@ -242,7 +245,7 @@ class GPT(Module):
             x = block(x, keys, values)
         return self.lm_head.forward(x)
 
-    def __call__(self, tokens: Sequence[int]) -> list[list[Value]]:
+    def __call__(self, tokens: Sequence[Token]) -> list[list[Value]]:
         if isinstance(tokens, (str, bytes)) or not isinstance(tokens, Sequence) or not tokens:
             raise TypeError(f"GPT expects a non-empty list of token ids, got {describe(tokens)}")
         if len(tokens) > self.block_size:
@@ -250,7 +253,7 @@ class GPT(Module):
         cache = KVCache(len(self.h))
         return [self.step(token, position, cache) for position, token in enumerate(tokens)]
 
-    def loss(self, tokens: Sequence[int]) -> Value:
+    def loss(self, tokens: Sequence[Token]) -> Value:
         """The mean cross-entropy of each next token: position t predicts ``tokens[t + 1]`` (at most
         ``block_size`` positions, as microgpt cuts a long name)."""
         n = min(self.block_size, len(tokens) - 1)

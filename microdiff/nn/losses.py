@@ -166,7 +166,7 @@ def logsumexp(logits: Sequence[Value]) -> Value:
 
 def cross_entropy(
     logits: Sequence[Sequence[Value]],
-    targets: Sequence[int] | Sequence[Sequence[float]] | Sequence[Index],
+    targets: Sequence[int | Index] | Sequence[Sequence[float]],
     label_smoothing: float = 0.0,
 ) -> Value:
     """Cross-entropy over C classes: the mean of −Σₖ qₖ·log softmax(logits)ₖ = logsumexp(logits) − Σₖ qₖ·lₖ.
