@@ -536,7 +536,91 @@ LESSON_12 = [
     numbers(lambda: _softmax_at(0.5, (1.0, 2.0, 3.0)), hint="divide the logits by T first, then softmax"),
 ]
 
+
+def reference_attend(q: list[Any], keys: list[list[Any]], values: list[list[Any]]) -> list[Any]:
+    """One attention head at one position: softmax(q·kₛ / √d) over the positions s, then Σₛ wₛ·vₛ."""
+    from microdiff.nn import softmax
+
+    d = len(q)
+    scores = [sum((qi * ki for qi, ki in zip(q, k)), Value(0.0)) * (1.0 / math.sqrt(d)) for k in keys]
+    weights = softmax(scores)
+    return [sum((w * v[j] for w, v in zip(weights, values)), Value(0.0)) for j in range(len(values[0]))]
+
+
+def _attention_exercise() -> Exercise:
+    """Lesson 13's head, written by the learner: its outputs, and the gradient that flows back to the query."""
+    case = st.integers(1, 3).flatmap(
+        lambda d: st.integers(1, 4).flatmap(
+            lambda t: st.tuples(
+                st.lists(st.floats(-2, 2), min_size=d, max_size=d),
+                st.lists(st.lists(st.floats(-2, 2), min_size=d, max_size=d), min_size=t, max_size=t),
+                st.lists(st.lists(st.floats(-2, 2), min_size=d, max_size=d), min_size=t, max_size=t),
+            )
+        )
+    )
+
+    def run(attend: Callable[..., Any], numbers: Any) -> tuple[list[float], list[float]] | str:
+        q = [Value(x) for x in numbers[0]]
+        keys = [[Value(x) for x in k] for k in numbers[1]]
+        values = [[Value(x) for x in v] for v in numbers[2]]
+        out = attend(q, keys, values)
+        if out is None or out is ...:
+            return "not written yet"
+        if (
+            not isinstance(out, (list, tuple))
+            or len(out) != len(values[0])
+            or not all(isinstance(o, Value) for o in out)
+        ):
+            return f"give a list of {len(values[0])} Values (one per dimension of the values), got {out!r:.60}"
+        total = sum((o * (j + 1) for j, o in enumerate(out)), Value(0.0))
+        total.backward()
+        return [o.data for o in out], [qi.grad for qi in q]
+
+    def grade(attend: Callable[..., Any]) -> tuple[bool, str]:
+        def problem(numbers: Any) -> str | None:
+            got, right = run(attend, numbers), run(reference_attend, numbers)
+            if isinstance(got, str):
+                return got
+            assert not isinstance(right, str)
+            for what, mine, theirs in (("output", got[0], right[0]), ("gradient of the query", got[1], right[1])):
+                if not all(math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9) for a, b in zip(mine, theirs)):
+                    return (
+                        f"q={numbers[0]}, keys={numbers[1]}, values={numbers[2]}: your {what} is {mine}, not {theirs}"
+                    )
+            return None
+
+        first = problem(([1.0, 0.0], [[1.0, 1.0], [0.0, 2.0]], [[1.0, 0.0], [0.0, 1.0]]))
+        if first == "not written yet":
+            return False, first
+        message = smallest_failure(case, problem) or first  # the smallest failing case hypothesis finds
+        return (
+            (True, "the same outputs and query gradients on every random case") if message is None else (False, message)
+        )
+
+    return code(grade)
+
+
+def _rmsnorm_first() -> float:
+    from microdiff.nn import RMSNorm
+
+    return RMSNorm(3, elementwise_affine=False)([Value(3.0), Value(-4.0), Value(0.0)])[0].data
+
+
+def _small_gpt_parameters() -> int:
+    from microdiff.nn import GPT
+
+    return len(GPT(27, n_embd=8, n_head=2, n_layer=2, block_size=8).parameters())
+
+
+LESSON_13 = [
+    _attention_exercise(),
+    number(lambda: math.exp(2) / (math.exp(2) + 2), hint="e^2 over e^2 + e^0 + e^0"),
+    number(_rmsnorm_first, hint="3 divided by the square root of (9 + 16 + 0)/3 + 1e-5"),
+    exact(_small_gpt_parameters, hint="two tables, the output projection, and per layer 4·d² + 2·4d²"),
+]
+
 EXERCISES: dict[str, list[Exercise]] = {
+    "13": LESSON_13,
     "12": LESSON_12,
     "11": LESSON_11,
     "10": LESSON_10,
