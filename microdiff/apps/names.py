@@ -2,7 +2,8 @@
 
 The data are the 5,163 first names shipped with microdiff (:func:`microdiff.datasets.load_names`), a
 tenth held out for validation. The command prints the bigram baseline's validation loss (from counts),
-trains the neural model (:mod:`microdiff.nn.language_model`) with a progress line, prints its validation
+trains the neural model (:mod:`microdiff.nn.language_model`, its step traced once and replayed unless
+``--no-trace``) with a progress line, prints its validation
 loss and ten sampled names, and writes two pictures into the folder ``--out``:
 
 * ``names_loss.png`` — the minibatch loss at each step, its running mean, and both validation losses;
@@ -52,6 +53,11 @@ def add_parser(subparsers: Any) -> None:
         metavar="PATH",
         help="also save the trained parameters: a .json file, or a folder for names_model.json",
     )
+    parser.add_argument(
+        "--no-trace",
+        action="store_true",
+        help="build every step's graph instead of replaying a traced program (the same numbers, slower)",
+    )
     parser.add_argument("--quick", action="store_true", help="a few steps, for tests")
 
 
@@ -93,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
                 f"step {p.step:5d}/{p.steps}  minibatch loss {p.loss:.4f}  lr {p.lr:.4f}  ({seconds:.1f} s)", flush=True
             )
 
-    losses = lm.train(model, x_train, y_train, steps, seed=args.seed, on_step=progress)
+    losses = lm.train(model, x_train, y_train, steps, seed=args.seed, on_step=progress, trace=not args.no_trace)
     loss = lm.evaluate(model, x_val, y_val)
     verdict = "below" if loss < bigram else "NOT below"
     print(f"neural model: validation loss {loss:.4f}, {verdict} the bigram model's {bigram:.4f}")

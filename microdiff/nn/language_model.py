@@ -27,6 +27,7 @@ import random
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from microdiff.engine.trace import Index
 from microdiff.engine.value import Value, no_grad
 from microdiff.nn import (
     Adam,
@@ -162,9 +163,14 @@ def train(
     final_lr: float = FINAL_LR,
     seed: int = 0,
     on_step: Callable[[Progress], None] | None = None,
+    trace: bool = True,
 ) -> list[float]:
     """Adam on seeded minibatches for ``steps`` steps, the rate falling along a cosine from ``lr`` to
-    ``final_lr``; return the minibatch losses. The same seed gives the same run, number for number."""
+    ``final_lr``; return the minibatch losses. The same seed gives the same run, number for number.
+
+    The letters enter as :class:`~microdiff.engine.trace.Index` objects, so every minibatch has the same graph:
+    with ``trace`` (the default) it is traced once and replayed at every step; ``trace=False`` builds it each
+    time and gives the same numbers to the last bit."""
     positive_int("language_model.train", "steps", steps)
     optimizer = Adam(model.parameters(), lr=lr)
     cosine = CosineAnnealingLR(optimizer, T_max=steps, eta_min=final_lr)
@@ -172,11 +178,15 @@ def train(
     if not len(batches):
         raise ValueError(f"language_model.train: {len(inputs)} examples make no full batch of {batch_size}")
 
-    def loss_of(batch: tuple[list[Context], list[int]]) -> Value:
-        return cross_entropy([model(list(x)) for x in batch[0]], batch[1])
+    def loss_of(batch: tuple[list[list[Index]], list[Index]]) -> Value:
+        return cross_entropy([model(x) for x in batch[0]], batch[1])
 
-    endless = itertools.chain.from_iterable(itertools.repeat(batches))  # epoch after epoch, each reshuffled
-    return optimize(loss_of, endless, optimizer, steps, schedule=lambda k: cosine.lr_at(k - 1), on_step=on_step)
+    endless = (  # epoch after epoch, each reshuffled
+        ([[Index(i) for i in x] for x in xs], [Index(y) for y in ys])
+        for xs, ys in itertools.chain.from_iterable(itertools.repeat(batches))
+    )
+    schedule = lambda k: cosine.lr_at(k - 1)  # noqa: E731
+    return optimize(loss_of, endless, optimizer, steps, schedule, on_step, trace)
 
 
 def evaluate(model: Sequential, inputs: Sequence[Context], targets: Sequence[int]) -> float:

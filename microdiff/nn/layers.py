@@ -115,7 +115,7 @@ class Embedding(Module):
             return x.lookup(self.weight)
         if isinstance(x, (str, bytes)) or not isinstance(x, Sequence):
             raise TypeError(f"Embedding expects an index or a list of indices (ints), got {describe(x)}")
-        return [self._row(i) for i in x]
+        return [self(i) if isinstance(i, Index) else self._row(i) for i in x]
 
     def _row(self, index: Any) -> list[Value]:
         if isinstance(index, bool) or not isinstance(index, Integral) or not 0 <= int(index) < len(self.weight):
