@@ -535,7 +535,13 @@ class Program:
         outs = [values[s] for s in self.outputs]
         return tuple(outs) if self.returns_tuple else outs[0]
 
-    def _run_forward(self, args: tuple[Any, ...]) -> tuple[list[Any], list[int]]:
+    def slots(self, *args: Any) -> list[float]:
+        """Every slot's number before the first instruction runs: the arguments', the captured parameters' current
+        ones and the constants (an operation's slot holds 0.0 until it runs). Running each instruction in order,
+        ``v[out] = OPS[op].forward(*(v[i] for i in inputs))``, is the replay's forward pass."""
+        return self._slots(args)[0]
+
+    def _slots(self, args: tuple[Any, ...]) -> tuple[list[Any], list[int]]:
         shapes = tuple(shape_of(arg) for arg in args)
         if shapes != self.shapes:
             raise ValueError(f"{self.name}: traced for arguments shaped {self.shapes}, given {shapes}")
@@ -552,6 +558,10 @@ class Program:
             self._bind_lookups(v, indices)
         for s, number, k in self.one_hots:
             v[s] = 1.0 if indices[number] == k else 0.0
+        return v, indices
+
+    def _run_forward(self, args: tuple[Any, ...]) -> tuple[list[Any], list[int]]:
+        v, indices = self._slots(args)
         try:
             _replay_forward(self._fast_code, v)
             total = sum(v)

@@ -619,7 +619,67 @@ LESSON_13 = [
     exact(_small_gpt_parameters, hint="two tables, the output projection, and per layer 4·d² + 2·4d²"),
 ]
 
+
+def reference_run(program: Any, *args: float) -> float:
+    """Lesson 14's replay, written out: fill the slots, run each instruction from the table, read the output."""
+    from microdiff import OPS
+
+    v = program.slots(*args)
+    for instruction in program.instructions:
+        v[instruction.out] = OPS[instruction.op].forward(*(v[i] for i in instruction.inputs))
+    return v[program.outputs[0]]
+
+
+def _replay_exercise() -> Exercise:
+    """The learner's replay loop against the program's own, bit for bit, on random expressions."""
+    from microdiff import trace
+
+    ops = ("add", "sub", "mul", "div", "neg", "exp", "relu")  # no formula chosen by a sign: no detached constants
+
+    def grade(run: Callable[..., Any]) -> tuple[bool, str]:
+        def problem(expr: Expression) -> str | None:
+            program = trace(expr, *expr.inputs)
+            moved = tuple(x + 0.25 for x in expr.inputs)
+            try:
+                got = run(program, *moved)
+            except ArithmeticError:
+                return None  # the expression leaves its domain at the moved point: nothing to compare
+            if got is None or got is ...:
+                return "not written yet"
+            try:
+                right = program(*moved)
+            except ArithmeticError:
+                return None
+            if got != right:
+                return f"{expr.formula()} at {moved}: your replay gives {got!r}, the program {right!r}"
+            return None
+
+        first = problem(Expression((2.0, 3.0), (Instruction("mul", (0, 1)),)))
+        if first == "not written yet":
+            return False, first
+        message = smallest_failure(expressions(max_steps=6, ops=ops), problem) or first
+        if message is None:
+            return True, "bit for bit the program's value on every random expression"
+        return False, message
+
+    return code(grade)
+
+
+def _instruction_count() -> int:
+    from microdiff import trace
+
+    return len(trace(lambda x, y: 3 * x * x + x * y + 5 * y * y, 2.0, 3.0).instructions)
+
+
+LESSON_14 = [
+    exact(_instruction_count, hint="one instruction per *, + in the formula: count them, or len(program.instructions)"),
+    _replay_exercise(),
+    exact(lambda: "GuardError", hint="call it and read the first word of the error: its class's name"),
+    number(lambda: 3.0, hint="trace again at -3.0 (or compute -x yourself)"),
+]
+
 EXERCISES: dict[str, list[Exercise]] = {
+    "14": LESSON_14,
     "13": LESSON_13,
     "12": LESSON_12,
     "11": LESSON_11,
