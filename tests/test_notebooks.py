@@ -50,13 +50,7 @@ def _execute(notebook: nbformat.NotebookNode, workdir: Path) -> float:
     return time.perf_counter() - start
 
 
-SOLVED = """
-from microdiff.lessons import REPORTS
-latest = {report.lesson: report for report in REPORTS}
-unsolved = [f"{name}:\\n{report}" for name, report in latest.items() if not report.solved]
-assert not unsolved, "reference solutions that do not pass their checkers:\\n" + "\\n".join(unsolved)
-print(sorted(latest))
-"""
+SOLVED = "from microdiff.lessons.verdicts import all_solved\n\nprint(all_solved())"
 
 
 def with_solutions(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:

@@ -143,7 +143,9 @@ def test_site_copies_install_the_packages_first_and_leave_the_lesson_alone() -> 
     for copy in (learner, checked):
         assert copy.cells[0].cell_type == "code" and "%pip install" in copy.cells[0].source
         assert all(name in copy.cells[0].source for name in ("microdiff", "graphviz", "hypothesis", "altair"))
-        assert len(copy.cells) == len(original.cells) + 1
+    assert len(learner.cells) == len(original.cells) + 1
+    assert len(checked.cells) == len(original.cells) + 2  # and a last cell that fails unless every checker passed
+    assert checked.cells[-1].source == lessons.SOLVED_CELL and "all_solved()" in lessons.SOLVED_CELL
     solutions = [c.source for c in original.cells if "solution" in c.metadata.get("tags", [])]
     assert solutions, "lesson 02 has worked solutions"
     assert [c.source for c in learner.cells if c.cell_type == "raw"] == solutions  # still raw: Run All skips them

@@ -100,6 +100,17 @@ class Report:
 REPORTS: list[Report] = []
 
 
+def all_solved() -> list[str]:
+    """The lessons whose latest report (in :data:`REPORTS`) has every verdict correct, sorted; raise
+    ``AssertionError`` listing each one that does not. A lesson's check runs its reference solutions, then this:
+    what the tests do in CI, and what the site's check does in the browser."""
+    latest = {report.lesson: report for report in REPORTS}
+    unsolved = [f"{name}:\n{report}" for name, report in latest.items() if not report.solved]
+    if unsolved:
+        raise AssertionError("reference solutions that do not pass their checkers:\n" + "\n".join(unsolved))
+    return sorted(latest)
+
+
 def record(report: Report) -> Report:
     """Keep ``report`` in :data:`REPORTS` and return it (it prints itself in the notebook)."""
     REPORTS.append(report)

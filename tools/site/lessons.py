@@ -11,6 +11,8 @@ SETUP_CELL = (
     "%pip install -q microdiff graphviz hypothesis altair"
 )
 SETUP_TAG = "browser-setup"
+#: The last cell of a lesson run with its solutions: fails unless every checker of the lesson said correct.
+SOLVED_CELL = "from microdiff.lessons.verdicts import all_solved\n\nprint(all_solved())"
 
 
 def solved(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -29,6 +31,7 @@ def browser_copy(path: Path, solutions: bool) -> nbformat.NotebookNode:
     notebook.cells.insert(0, nbformat.v4.new_code_cell(SETUP_CELL, metadata={"tags": [SETUP_TAG]}))
     if solutions:
         solved(notebook)
+        notebook.cells.append(nbformat.v4.new_code_cell(SOLVED_CELL, metadata={"tags": ["solutions-check"]}))
     for cell in notebook.cells:
         cell.pop("id", None)  # nbformat gives fresh ids on writing; the original's ids stay in the repository
     return notebook
