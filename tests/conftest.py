@@ -12,6 +12,7 @@ import functools
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -24,6 +25,10 @@ settings.register_profile("dev", deadline=None, max_examples=100)
 # A few examples each, for runs that check something else (test_setup.py: which tests skip without dot).
 settings.register_profile("quick", deadline=None, max_examples=10)
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+#: The repository's root folder (the tests are grouped in folders below tests/, as the package is).
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def require(module_name: str):

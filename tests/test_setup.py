@@ -24,9 +24,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import CHROMIUM_NAMES
+from conftest import CHROMIUM_NAMES, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 MAKE = shutil.which("make")
 SETPRIV = shutil.which("setpriv") or "setpriv"  # util-linux: on every Debian and Ubuntu
 UNPRIVILEGED = 65534  # the uid of `nobody` on Debian and Ubuntu; any uid but 0 would do
@@ -174,17 +173,19 @@ DRAWING_TESTS = (
 
 
 def test_without_dot_and_chromium_the_drawing_tests_pass_or_skip_with_their_reason(tmp_path):
-    files = sorted({str(path) for pattern in DRAWING_TESTS for path in (ROOT / "tests").glob(pattern)})
+    files = sorted({str(path) for pattern in DRAWING_TESTS for path in (ROOT / "tests").rglob(pattern)})
     done = pytest_in(tmp_path, *files)
     assert done.returncode == 0, done.stdout[-5000:]  # a failure here: a test that needs a tool is not marked
     skipped = [line for line in done.stdout.splitlines() if line.startswith("SKIPPED")]
-    assert any("tests/test_draw.py:" in line and "Graphviz's dot is missing" in line for line in skipped)
-    assert any("tests/test_graph_command.py:" in line and "apt-get install graphviz" in line for line in skipped)
-    assert any("tests/test_explore_browser.py" in line and "Chromium is missing" in line for line in skipped)
+    assert any("tests/drawing/test_draw.py:" in line and "Graphviz's dot is missing" in line for line in skipped)
+    assert any("tests/apps/test_graph_command.py:" in line and "apt-get install graphviz" in line for line in skipped)
+    assert any("tests/explore/test_explore_browser.py" in line and "Chromium is missing" in line for line in skipped)
 
 
 def test_when_ci_requires_dot_a_missing_dot_fails_the_test(tmp_path):
-    done = pytest_in(tmp_path, str(ROOT / "tests" / "test_draw.py"), "-m", "needs_dot", "-x", MICRODIFF_REQUIRE_DOT="1")
+    done = pytest_in(
+        tmp_path, str(ROOT / "tests" / "drawing" / "test_draw.py"), "-m", "needs_dot", "-x", MICRODIFF_REQUIRE_DOT="1"
+    )
     assert done.returncode == 1 and "MICRODIFF_REQUIRE_DOT=1 but Graphviz's dot is missing" in done.stdout
 
 

@@ -41,7 +41,7 @@ from lessons import browser_copy  # tools/site/lessons.py
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 NOTEBOOKS = ROOT / "notebooks"
-FIXTURES = ROOT / "tests" / "site_fixtures"
+FIXTURES = ROOT / "tests" / "site" / "fixtures"
 CACHE = ROOT / "build" / "site-cache"
 PYTHON = sys.executable
 
@@ -218,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "site", help="the site's folder (default: site/)")
     parser.add_argument(
         "--check", action="store_true", help="build only the lite app, the lessons with their solutions as code "
-        "cells and the fixtures of tests/site_fixtures, for tools/site/run_lessons.py",
+        "cells and the fixtures of tests/site/fixtures, for tools/site/run_lessons.py",
     )  # fmt: skip
     args = parser.parse_args(argv)
     start = time.perf_counter()

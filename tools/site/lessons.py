@@ -17,7 +17,7 @@ SOLVED_CELL = "from microdiff.lessons.verdicts import all_solved\n\nprint(all_so
 
 def solved(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The worked solutions, raw cells tagged ``solution`` that Run All skips, turned into code cells in place
-    (as tests/test_notebooks.py runs the lessons), still tagged ``solution``."""
+    (as tests/lessons/test_notebooks.py runs the lessons), still tagged ``solution``."""
     for i, cell in enumerate(notebook.cells):
         if cell.cell_type == "raw" and "solution" in cell.metadata.get("tags", []):
             notebook.cells[i] = nbformat.v4.new_code_cell(cell.source, metadata={"tags": ["solution"]})

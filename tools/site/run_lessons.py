@@ -3,7 +3,7 @@
     python tools/site/run_lessons.py build/site-check [--only 02_ ...] [--shots DIR]
 
 The site (built by ``tools/site/build.py --check``: the lessons with their solutions as code cells, and the
-notebooks of ``tests/site_fixtures``) is served on 127.0.0.1. Chromium opens each notebook in JupyterLite, waits
+notebooks of ``tests/site/fixtures``) is served on 127.0.0.1. Chromium opens each notebook in JupyterLite, waits
 for the Pyodide kernel, runs every code cell in turn and reads what came out. A notebook passes when
 
 * no cell raised an error, and every cell finished within the time limit;

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from microdiff import Value, draw
 from microdiff.drawing import wasm
 from microdiff.drawing.draw import DrawingError
 
-ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ROOT / "tools" / "site"
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
+from conftest import ROOT
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -308,7 +309,7 @@ def test_the_functions_and_operators_are_the_engines_own():
 
 
 def test_the_readme_pictures_show_the_seeds_numbers():
-    images = Path(__file__).resolve().parent.parent / "docs" / "images"
+    images = ROOT / "docs" / "images"
     sigmoid = svg_texts(images / "sigmoid.svg")
     assert {"z = 0 grad 0.25", "f = 0.5 grad 1", "−", "exp", "+", "1/x"} <= set(sigmoid)
     assert {"x = 2 grad 15", "y = 3 grad 32", "f = 63 grad 1"} <= set(svg_texts(images / "f_xy.svg"))

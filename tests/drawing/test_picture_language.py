@@ -7,9 +7,9 @@ Stepper page shows each step's words once. Read back from the SVG that Graphviz'
 import ast
 import re
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
+from conftest import ROOT
 from hypothesis import given, settings
 
 from microdiff import OPS, Value
@@ -22,7 +22,7 @@ from microdiff.testing import expressions
 from microdiff.web import html_text
 
 SVG = "{http://www.w3.org/2000/svg}"
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = ROOT / "README.md"
 
 
 def seeds_f() -> Value:
