@@ -44,7 +44,7 @@ nitpick_ignore_regex = [
     (r"py:class", r"(Exception|RuntimeError|ValueError|TypeError|UserWarning|ArithmeticError)"),
     (r"py:class", r"(PathLike|os\.PathLike|MutableMapping|Number|Fraction|Decimal)"),
     # Type variables and aliases in signatures (autodoc shows their names; they have no entry of their own).
-    (r"py:(class|obj)", r"(microdiff\.[\w.]+\.)?(Number|F|X|Y|Seed|Activation|Context)"),
+    (r"py:(class|obj)", r"(microdiff\.[\w.]+\.)?(Number|F|X|Y|Seed|Activation|Context|Batch|Token)"),
     # Private helpers that docstrings point to: private members get no entry.
     (r"py:.*", r"([\w.]+\.)?_\w+"),
     # Module constants documented by a comment, not a docstring (autodoc gives them no entry).

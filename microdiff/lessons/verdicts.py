@@ -1,5 +1,6 @@
-"""What a judgement of an answer is: a :class:`Verdict` per answer, an :class:`Exercise` that gives them, and a
-:class:`Report` of one run, kept in :data:`REPORTS`.
+"""What a judgement of an answer is: a verdict per answer, the exercise that gives them, the report of a run.
+
+:class:`Verdict`, :class:`Exercise` and :class:`Report` (kept in :data:`REPORTS`).
 
 These are the words that the lessons' checkers (:mod:`microdiff.lessons.checking`), the graders of a learner's
 engine (:mod:`microdiff.lessons.grading`) and the quizzes (:mod:`microdiff.lessons.quiz`) share; this module

@@ -82,7 +82,7 @@ def documented(notebook: nbformat.NotebookNode, live: str) -> nbformat.NotebookN
         if "solution" in cell.metadata.get("tags", []):
             cell.metadata["tags"].append("hide-cell")  # myst-nb: a collapsed block, opened with a click
         for output in cell.get("outputs", []):
-            spec = output.get("data", {}).get(VEGA_LITE_5)
+            spec = output.get("data", {}).pop(VEGA_LITE_5, None)  # (Sphinx has no use for the spec itself)
             if spec is not None:
                 output["data"]["image/svg+xml"] = vl_convert.vegalite_to_svg(spec)
     notebook.cells = cells
