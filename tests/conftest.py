@@ -27,6 +27,14 @@ settings.register_profile("quick", deadline=None, max_examples=10)
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
+#: The start of a Python program run as if the graphviz package were not installed: importing it fails.
+WITHOUT_GRAPHVIZ = (
+    "import sys\n"
+    "class Block:\n"
+    "    def find_spec(self, name, path=None, target=None):\n"
+    "        if name.split('.')[0] == 'graphviz': raise ModuleNotFoundError(name=name)\n"
+    "sys.meta_path.insert(0, Block())\n"
+)
 #: The repository's root folder (the tests are grouped in folders below tests/, as the package is).
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -184,6 +184,44 @@ def make_folders(folders: dict[Path, str]) -> None:
             raise CommandError(f"{given}: cannot write into the folder {str(folder)!r}: {error.strerror}") from None
 
 
+def add_training_options(parser: Parser, steps_help: str, steps: int, seeds: str, temperature: float) -> None:
+    """The options of a command that trains a model and samples from it: ``--steps``, ``--seed``,
+    ``--temperature``, ``--save``, ``--no-trace`` and ``--quick`` (the command sets ``model_file``, the name
+    ``--save`` gives the file in a folder)."""
+    parser.add_argument("--steps", type=int, default=steps, help=f"{steps_help} (default: {steps})")
+    parser.add_argument("--seed", type=int, default=0, help=f"seed for {seeds}")
+    parser.add_argument(
+        "--temperature", type=float, default=temperature, help=f"sampling temperature (default: {temperature})"
+    )
+    parser.add_argument("--save", metavar="PATH", help="also save the trained parameters: a .json file, or a folder")
+    parser.add_argument(
+        "--no-trace",
+        action="store_true",
+        help="build every step's graph instead of replaying a traced program (the same numbers, slower)",
+    )
+    parser.add_argument("--quick", action="store_true", help="a few steps, for tests")
+
+
+def before_training(args: argparse.Namespace, steps: int) -> tuple[Path, Path | None]:
+    """What a command that trains checks before it starts, so that no mistake costs a training run: ``steps`` at
+    least 1, ``--temperature`` in (0, 100], the folder ``--out`` and ``--save`` (a ``.json`` file, or a folder for
+    ``args.model_file``) made and writable, matplotlib there. Returns the output folder and the file to save to."""
+    if steps < 1:
+        raise CommandError(f"--steps must be at least 1, got {steps}")
+    if not 0.0 < args.temperature <= 100.0:
+        raise CommandError(f"--temperature must be a number in (0, 100], got {args.temperature}")
+    out = output_folder(args.out)
+    save = output_file("--save", args.save, args.model_file, [".json"]) if args.save else None
+    folders = {out: f"--out {args.out!r}"}
+    if save is not None:
+        folders.setdefault(save.parent, f"--save {args.save!r}")
+    if save is not None and save.is_dir():
+        raise CommandError(f"--save {str(save)!r} is a folder")
+    pyplot()  # found now, not after minutes of training: a missing matplotlib
+    make_folders(folders)
+    return out, save
+
+
 def pyplot() -> Any:
     """matplotlib's pyplot on the Agg backend (files only, no window): the one place the commands import it.
     Without matplotlib, the one-line error that says how to install it."""

@@ -54,16 +54,8 @@ def add_parser(subparsers: Any) -> None:
         "gpt_loss.png and gpt_attention.png into the folder --out.",
     )
     cli.add_out(parser, "the folder for the pictures")
-    parser.add_argument("--steps", type=int, default=STEPS, help=f"training steps, one name each (default: {STEPS})")
-    parser.add_argument("--seed", type=int, default=0, help="seed for the weights and the order of the names")
-    parser.add_argument("--temperature", type=float, default=0.5, help="sampling temperature (default: 0.5)")
-    parser.add_argument("--save", metavar="PATH", help="also save the parameters: a .json file, or a folder")
-    parser.add_argument(
-        "--no-trace",
-        action="store_true",
-        help="build every step's graph instead of replaying a traced program (the same numbers, slower)",
-    )
-    parser.add_argument("--quick", action="store_true", help="a few steps and held-out names, for tests")
+    cli.add_training_options(parser, "training steps, one name each", STEPS, "the weights and the order of names", 0.5)
+    parser.set_defaults(model_file="gpt_model.json")
 
 
 def tokens(name: str, alphabet: str) -> list[int]:
@@ -92,19 +84,7 @@ def run(args: argparse.Namespace) -> int:
     """Check, train, compare, sample, plot; a failure is a :class:`~microdiff.apps.cli.CommandError`."""
     start = time.perf_counter()
     steps = 8 if args.quick else args.steps
-    if steps < 1:
-        raise cli.CommandError(f"--steps must be at least 1, got {steps}")
-    if not 0.0 < args.temperature <= 100.0:
-        raise cli.CommandError(f"--temperature must be a number in (0, 100], got {args.temperature}")
-    out = cli.output_folder(args.out)
-    save = cli.output_file("--save", args.save, "gpt_model.json", [".json"]) if args.save else None
-    folders = {out: f"--out {args.out!r}"}
-    if save is not None:
-        folders.setdefault(save.parent, f"--save {args.save!r}")
-    if save is not None and save.is_dir():
-        raise cli.CommandError(f"--save {str(save)!r} is a folder")
-    cli.pyplot()  # found now, not after minutes of training
-    cli.make_folders(folders)
+    out, save = cli.before_training(args, steps)
 
     names = load_names()
     alphabet = lm.make_alphabet(names)

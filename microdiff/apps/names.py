@@ -45,39 +45,15 @@ def add_parser(subparsers: Any) -> None:
         "names_embeddings.png into the folder --out.",
     )
     cli.add_out(parser, "the folder for the pictures")
-    parser.add_argument("--steps", type=int, default=lm.STEPS, help=f"training steps (default: {lm.STEPS})")
-    parser.add_argument("--seed", type=int, default=0, help="seed for the split, the weights and the batches")
-    parser.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (default: 1.0)")
-    parser.add_argument(
-        "--save",
-        metavar="PATH",
-        help="also save the trained parameters: a .json file, or a folder for names_model.json",
-    )
-    parser.add_argument(
-        "--no-trace",
-        action="store_true",
-        help="build every step's graph instead of replaying a traced program (the same numbers, slower)",
-    )
-    parser.add_argument("--quick", action="store_true", help="a few steps, for tests")
+    cli.add_training_options(parser, "training steps", lm.STEPS, "the split, the weights and the batches", 1.0)
+    parser.set_defaults(model_file="names_model.json")
 
 
 def run(args: argparse.Namespace) -> int:
     """Check, count, train, compare, sample, plot; a failure is a :class:`~microdiff.apps.cli.CommandError`."""
     start = time.perf_counter()
     steps = 20 if args.quick else args.steps
-    if steps < 1:
-        raise cli.CommandError(f"--steps must be at least 1, got {steps}")
-    if not 0.0 < args.temperature <= 100.0:
-        raise cli.CommandError(f"--temperature must be a number in (0, 100], got {args.temperature}")
-    out = cli.output_folder(args.out)
-    save = cli.output_file("--save", args.save, "names_model.json", [".json"]) if args.save else None
-    folders = {out: f"--out {args.out!r}"}
-    if save is not None:
-        folders.setdefault(save.parent, f"--save {args.save!r}")
-    if save is not None and save.is_dir():
-        raise cli.CommandError(f"--save {str(save)!r} is a folder")
-    cli.pyplot()  # found now, not after a minute of training: a missing matplotlib, a folder that cannot be made
-    cli.make_folders(folders)
+    out, save = cli.before_training(args, steps)
 
     names = load_names()
     training, validation = lm.split(names, seed=args.seed)

@@ -58,11 +58,6 @@ class RMSNorm(Module):
         self.name = ""
         self.rename("")
 
-    def rename(self, name: str) -> None:
-        self.name = name
-        for label, p in self.named_parameters():
-            p.label = label
-
     def __call__(self, x: Sequence[Value]) -> list[Value]:
         if len(x) != self.size:
             raise ValueError(f"RMSNorm({self.size}) got a vector of {len(x)} numbers")

@@ -101,12 +101,6 @@ class Embedding(Module):
         self.name = ""
         self.rename("")
 
-    def rename(self, name: str) -> None:
-        """Call this table ``name`` (``E1``): its entries become ``E1.r0.d0``, ``E1.r0.d1``…"""
-        self.name = name
-        for label, p in self.named_parameters():
-            p.label = label
-
     def __call__(self, x: Any) -> Any:
         if isinstance(x, Integral) and not isinstance(x, bool):
             return self._row(x)

@@ -61,7 +61,11 @@ class Module:
         return []
 
     def rename(self, name: str) -> None:
-        """Put ``name`` in front of every parameter's name (a container calls this on its parts)."""
+        """Call this module ``name`` (``L1.n3``, as its network does): every parameter's name, and its ``label``
+        in drawings, then starts with ``name.``. A container overrides this to name its parts in turn."""
+        self.name = name
+        for label, p in self.named_parameters():
+            p.label = label
 
     def shape(self) -> list[int]:
         """The sizes that decide how many parameters there are (an MLP's layer sizes)."""
@@ -137,13 +141,6 @@ class Neuron(Module):
         self.activation = activation
         self.name = ""
         self.rename("")
-
-    def rename(self, name: str) -> None:
-        """Call this neuron ``name`` (``L1.n3``, as its network does): its weights become ``L1.n3.w0``…
-        and ``L1.n3.b``, and its box in drawings is labelled ``L1.n3`` (``neuron`` when unnamed)."""
-        self.name = name
-        for label, p in self.named_parameters():
-            p.label = label
 
     def __call__(self, x: Inputs) -> Value:
         return self.forward(_as_nodes(x, len(self.w), "Neuron"))

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import WITHOUT_GRAPHVIZ
+
 import microdiff
 from microdiff import Value
 from microdiff.anatomy import anatomy, columns, node_names
@@ -50,12 +52,7 @@ def test_reading_draw_y_opens_at_most_four_files():
 
 def test_the_anatomy_needs_no_graphviz():
     code = (
-        "import sys\n"
-        "class Block:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] == 'graphviz': raise ModuleNotFoundError(name=name)\n"
-        "sys.meta_path.insert(0, Block())\n"
-        "from microdiff import Value\n"
+        WITHOUT_GRAPHVIZ + "from microdiff import Value\n"
         "from microdiff.anatomy import anatomy\n"
         "x = Value(3.0, label='x')\n"
         "shape = anatomy((x * x).sigmoid())\n"

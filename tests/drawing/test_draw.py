@@ -7,6 +7,7 @@ import sys
 import xml.etree.ElementTree as ET
 
 import pytest
+from conftest import WITHOUT_GRAPHVIZ
 from hypothesis import given
 
 from microdiff import Value
@@ -334,12 +335,7 @@ def test_render_and_write_go_through_the_timeout_and_write_whole_files(tmp_path)
 def test_backward_steps_need_no_graphviz():
     """Only drawing needs graphviz: without it, ``microdiff`` still imports and gives the steps."""
     code = (
-        "import sys\n"
-        "class Block:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] == 'graphviz': raise ModuleNotFoundError(name=name)\n"
-        "sys.meta_path.insert(0, Block())\n"
-        "from microdiff import Value, backward_steps\n"
+        WITHOUT_GRAPHVIZ + "from microdiff import Value, backward_steps\n"
         "x = Value(3.0, label='x')\n"
         "print(backward_steps(x * x)[0])\n"
         "try:\n    from microdiff import draw\nexcept ModuleNotFoundError as e:\n    print(e)\n"
