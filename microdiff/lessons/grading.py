@@ -354,12 +354,25 @@ def grade_accumulation(cls: type, backward: Callable[[Any], Any] | None = None) 
             else f"after two passes over x*x at 3 the leaf holds 6 + 6, you have {x.grad!r}"
         )
 
+    def inner_nodes_start_afresh() -> str | None:
+        x = cls(3.0)
+        y = x * x + x  # x*x is an inner node: a second pass must not add to what the first left in it
+        run(y)
+        run(y)
+        if _agree(x.grad, 14.0):
+            return None
+        return (
+            f"after two passes over x*x + x at 3 the leaf holds 7 + 7 = 14, you have {x.grad!r}: each pass must start "
+            "every node that is not a leaf from 0 (only leaves accumulate)"
+        )
+
     return record(
         Report(
             "accumulation",
             [
                 _verdict("uses add up", twice_in_one_pass, "x*x + x at 3 gives 7"),
                 _verdict("passes accumulate", two_passes, "two passes give the leaf 12"),
+                _verdict("inner nodes start afresh", inner_nodes_start_afresh, "two passes over x*x + x give 14"),
             ],
         )
     )

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 CORRECT, CLOSE, WRONG, UNANSWERED = "correct", "close", "wrong", "unanswered"
-CLOSE_TOLERANCE = 1e-2  # "close" means: right to about two significant digits
+CLOSE_TOLERANCE = 1e-2  # "close" means: the expected value rounded, right to about two significant digits
 
 
 @dataclass(frozen=True)
@@ -64,13 +64,23 @@ class Exercise:
             return Verdict(name, WRONG, f"{answer!r} should be made of numbers (int or float)")
         if all(_close(a, e, self.tol) for a, e in zip(answers, targets)):
             return Verdict(name, CORRECT, f"correct (tolerance {self.tol:g})")
-        if all(_close(a, e, CLOSE_TOLERANCE) for a, e in zip(answers, targets)):
+        if all(_close(a, e, CLOSE_TOLERANCE) and _rounds_to(a, e) for a, e in zip(answers, targets)):
             return Verdict(name, CLOSE, f"close — give more digits (the tolerance is {self.tol:g})")
         return Verdict(name, WRONG, f"{answer!r} is not it yet: {self.hint}")
 
 
 def _close(a: float, b: float, tol: float) -> bool:
     return math.isclose(a, b, rel_tol=tol, abs_tol=tol)
+
+
+def _rounds_to(answer: float, expected: float) -> bool:
+    """Whether ``answer`` is ``expected`` rounded to the decimals the answer gives: 0.33 or 0.333 for 0.3333 (so
+    more digits will do), but not 0.34, and not 3.49 for 3.5 (a different number, however near)."""
+    text = repr(float(answer))
+    if "e" in text or "n" in text:  # 1e-07, inf, nan: no decimals to read
+        return False
+    decimals = len(text.split(".")[1].rstrip("0"))
+    return round(expected, decimals) == float(answer)
 
 
 def _shape(n: int) -> str:

@@ -17,6 +17,7 @@ from microdiff import Value  # noqa: E402
 from microdiff.lessons import check, labs, tiny  # noqa: E402
 from microdiff.lessons.answers import EXERCISES  # noqa: E402
 from microdiff.lessons.grading import (  # noqa: E402
+    grade_accumulation,
     grade_backward,
     grade_engine,
     grade_forward,
@@ -24,7 +25,7 @@ from microdiff.lessons.grading import (  # noqa: E402
     grade_topological_order,
 )
 from microdiff.lessons.quiz import StepperQuiz  # noqa: E402
-from microdiff.lessons.verdicts import CLOSE, CORRECT, UNANSWERED, WRONG  # noqa: E402
+from microdiff.lessons.verdicts import CLOSE, CORRECT, UNANSWERED, WRONG, Exercise  # noqa: E402
 
 
 def statuses(report) -> list[str]:
@@ -130,3 +131,33 @@ def test_check_names_a_wrong_lesson_or_count() -> None:
         check("99", 1.0)
     with pytest.raises(TypeError, match="lesson 01 has 5 exercises, got 1"):
         check("01", 1.0)
+
+
+@pytest.mark.parametrize(
+    ("answer", "status"),
+    [(0.33, CLOSE), (0.333, CLOSE), (0.34, WRONG), (0.3, WRONG), (1 / 3, CORRECT), (0.3333333, CORRECT)],
+)
+def test_close_means_the_expected_value_rounded(answer, status) -> None:
+    """0.33 for 1/3 is close (give more digits); 0.34 is another number, however near, and so is 3.49 for 3.5."""
+    exercise = Exercise("number", lambda: 1 / 3, 1e-6)
+    assert exercise.judge("x", answer).status == status
+    assert Exercise("number", lambda: 3.5, 1e-6).judge("x", 3.49).status == WRONG
+
+
+def test_a_backward_that_never_resets_inner_nodes_is_caught_by_a_second_pass() -> None:
+    """micrograd's first backward: every node's grad keeps what the last pass left, so a second pass over
+    x*x + x at 3 gives the leaf 20, not 7 + 7. One pass, or two over a graph with no inner node, cannot see it."""
+
+    def micrograd_style(root: tiny.Value) -> None:
+        order = tiny.topological_order(root)
+        root.grad = 1.0
+        for node in reversed(order):
+            if node.parents:
+                local = tiny.RULES[node.op](*[p.data for p in node.parents], node.data)
+                for parent, derivative in zip(node.parents, local):
+                    parent.grad += node.grad * derivative
+
+    report = grade_accumulation(tiny.Value, backward=micrograd_style)
+    assert statuses(report) == [CORRECT, CORRECT, WRONG]
+    assert "you have 20.0" in report.verdicts[2].message
+    assert grade_accumulation(tiny.Value).solved
