@@ -3,9 +3,9 @@ training run that learns and repeats itself exactly, and sampling. (The ``names`
 
 import math
 import random
-from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from microdiff.datasets import load_names
 from microdiff.nn import language_model as lm
@@ -20,7 +20,7 @@ def test_the_shipped_names_are_lowercase_letters_sorted_and_unique():
 
 
 def test_the_data_file_says_where_it_comes_from():
-    header = (Path(lm.__file__).parents[1] / "data" / "names.txt").read_text().splitlines()[:5]
+    header = (ROOT / "microdiff" / "data" / "names.txt").read_text().splitlines()[:5]
     assert any("US Census Bureau, 1990 census" in line for line in header)
     assert any("public domain" in line for line in header)
 
@@ -120,7 +120,7 @@ def test_the_shipped_trained_model_beats_the_bigram_model_on_held_out_names():
     x_train, y_train = lm.examples(training, alphabet)
     x_val, y_val = lm.examples(validation, alphabet)
     model = lm.make_model(len(alphabet))
-    model.load(Path(lm.__file__).parents[1] / "data" / "names_model.json")  # saved by `names --save`
+    model.load(ROOT / "microdiff" / "data" / "names_model.json")  # saved by `names --save`
     bigram = lm.Bigram(x_train, y_train, len(alphabet)).loss(x_val, y_val)
     assert lm.evaluate(model, x_val, y_val) < bigram - 0.01
 
