@@ -76,15 +76,21 @@ def test_a_flipped_sign_is_named() -> None:
     assert wrong == [f"rule for {labs.ANSWERS['flipped_sign']}"]
 
 
+def backward_without_reset(root: tiny.Value, add: bool) -> None:
+    """The reference engine's chain rule, wrong in the ways a learner's can be: no node's grad is reset first,
+    and with ``add=False`` each contribution overwrites the last instead of adding to it."""
+    order = tiny.topological_order(root)
+    root.grad = 1.0
+    for node in reversed(order):
+        if node.parents:
+            local = tiny.RULES[node.op](*[p.data for p in node.parents], node.data)
+            for parent, derivative in zip(node.parents, local):
+                parent.grad = (parent.grad if add else 0.0) + node.grad * derivative
+
+
 def test_overwriting_instead_of_adding_is_shrunk_to_a_repeated_variable() -> None:
     def overwrite(root: tiny.Value) -> None:
-        order = tiny.topological_order(root)
-        root.grad = 1.0
-        for node in reversed(order):
-            if node.parents:
-                local = tiny.RULES[node.op](*[p.data for p in node.parents], node.data)
-                for parent, derivative in zip(node.parents, local):
-                    parent.grad = node.grad * derivative
+        backward_without_reset(root, add=False)
 
     (verdict,) = grade_backward(tiny.Value, backward=overwrite).verdicts
     assert verdict.status == WRONG
@@ -149,13 +155,7 @@ def test_a_backward_that_never_resets_inner_nodes_is_caught_by_a_second_pass() -
     x*x + x at 3 gives the leaf 20, not 7 + 7. One pass, or two over a graph with no inner node, cannot see it."""
 
     def micrograd_style(root: tiny.Value) -> None:
-        order = tiny.topological_order(root)
-        root.grad = 1.0
-        for node in reversed(order):
-            if node.parents:
-                local = tiny.RULES[node.op](*[p.data for p in node.parents], node.data)
-                for parent, derivative in zip(node.parents, local):
-                    parent.grad += node.grad * derivative
+        backward_without_reset(root, add=True)
 
     report = grade_accumulation(tiny.Value, backward=micrograd_style)
     assert statuses(report) == [CORRECT, CORRECT, WRONG]
