@@ -27,6 +27,8 @@ Loss = Callable[[Any, Sequence[Any]], Value]
 #: A model maps one example's inputs to its outputs, as an :class:`~microdiff.nn.MLP` does.
 Model = Callable[[Inputs], list[Value]]
 Batch = TypeVar("Batch")
+#: How many traced programs :func:`optimize` keeps at once, one per shape of batch (a GPT on names needs 16).
+MAX_PROGRAMS = 32
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ def optimize(
     """Take ``steps`` steps, one per batch of ``batches`` (which must not run out first); return the losses.
 
     One step: set the learning rate to ``schedule(step)`` when a schedule is given (steps count from 1),
-    build ``loss_of(batch)``, clear the old gradients, ``backward()``, ``optimizer.step()``, then report
+    clear the old gradients, build ``loss_of(batch)``, ``backward()``, ``optimizer.step()``, then report
     a :class:`Progress` to ``on_step``. ``loss_of`` returns the loss, or a tuple of the loss and other numbers
     to report. A graph holds no reference cycles, so Python's cycle collector is paused while it is built and
     differentiated: it would walk every node for nothing.
@@ -62,6 +64,8 @@ def optimize(
     batch (:func:`microdiff.trace`; a batch is numbers, :class:`~microdiff.engine.trace.Index` objects or
     lists of them), and each step replays that program on the batch, reading the parameters' current numbers
     and adding their gradients, bit for bit what graph mode gives. A program a guard refuses is traced again.
+    At most :data:`MAX_PROGRAMS` programs are kept (the oldest goes first), so batches of ever new shapes cannot
+    fill the memory.
     """
     positive_int("optimize", "steps", steps)
     losses: list[float] = []
@@ -100,6 +104,8 @@ def _replayed(loss_of: Callable[[Batch], Any], batch: Batch, programs: dict[Any,
             return out if isinstance(out, tuple) else (out,)
         except GuardError:  # raised before any gradient is added
             pass
+    if key not in programs and len(programs) >= MAX_PROGRAMS:
+        del programs[next(iter(programs))]  # the program traced first
     program = programs[key] = trace_function(loss_of, batch)
     out = program.backward(batch)
     return out if isinstance(out, tuple) else (out,)

@@ -300,3 +300,20 @@ def test_optimize_traces_again_where_a_guard_refuses_and_keeps_graph_modes_numbe
         losses = nn.optimize(loss_of, iter([1.0] * 6), optimizer, 6, trace=traced)
         runs.append((losses, w.data))
     assert runs[0] == runs[1] == ([0.09, -0.0, 2.25, -0.0, 2.25, -0.0], 1.5)  # w: 0.3, 0, 1.5, 0, 1.5…: both branches
+
+
+def test_optimize_keeps_a_bounded_number_of_programs(monkeypatch):
+    """Batches of ever new shapes: only the newest MAX_PROGRAMS programs are kept, so a shape seen long ago is
+    traced again (with 3 kept, lengths 1, 2, 3, 4 push out length 1; then 1 pushes out 2; 3 and 4 stay)."""
+    from microdiff.nn import training
+
+    monkeypatch.setattr(training, "MAX_PROGRAMS", 3)
+    traced = []
+    real = training.trace_function
+    monkeypatch.setattr(training, "trace_function", lambda f, *args: traced.append(len(args[0])) or real(f, *args))
+    w = Value(0.5)
+    lengths = [1, 2, 3, 4, 1, 3, 4]
+    batches = ([1.0] * n for n in lengths)
+    losses = nn.optimize(lambda xs: sum((w * x for x in xs), Value(0.0)), batches, nn.SGD([w], lr=0.0), 7, trace=True)
+    assert losses == [0.5 * n for n in lengths]
+    assert traced == [1, 2, 3, 4, 1]  # 1 again (pushed out by 4); 3 and 4 replayed from the programs kept
