@@ -32,7 +32,8 @@ NOTEBOOKS = ROOT / "notebooks"
 LESSONS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 
 CELL_TIMEOUT = 120  # seconds for any one cell
-PICTURES = ("image/svg+xml", "image/png")
+# A drawing (SVG), an image, or a chart (altair's Vega-Lite spec, which JupyterLab and the site draw as SVG).
+PICTURES = ("image/svg+xml", "image/png", "application/vnd.vegalite.v5+json")
 PORTABLE_METADATA = {"kernelspec", "language_info"}
 
 
