@@ -64,11 +64,11 @@ def lines(
 ) -> alt.LayerChart:
     """A line chart of named curves, each given as ``(xs, ys)``: the lessons' one way to plot.
 
-    ``dashed`` and ``faint`` name curves drawn dashed (a reference, a formula) or thick and pale (a result
-    another curve should lie on), ``dots`` curves whose every point is marked (the steps of an iteration);
-    ``rules`` are horizontal lines at those heights, ``marks`` vertical ones; ``log_x`` and ``log_y`` use
-    logarithmic axes, ``reverse_x`` runs x from right to left; ``y_domain`` fixes the vertical range (points
-    outside it are left out).
+    ``dashed`` and ``faint`` name curves drawn dashed (a reference, a formula) or pale (noisy data under its
+    mean, or a result another curve should lie on), ``dots`` curves whose every point is marked (the steps of
+    an iteration); ``rules`` are horizontal lines at those heights, ``marks`` vertical ones; ``log_x`` and
+    ``log_y`` use logarithmic axes, ``reverse_x`` runs x from right to left; ``y_domain`` fixes the vertical
+    range (points outside it are left out).
     """
     dashed, faint, dots = set(dashed), set(faint), set(dots)
     points = [
@@ -90,8 +90,7 @@ def lines(
             y=alt.Y(f"{y}:Q", title=y, scale=y_scale),
             color=alt.Color("curve:N", title=None, sort=list(curves), legend=alt.Legend(labelLimit=320)),
             strokeDash=alt.condition("datum.dashed", alt.value([5, 3]), alt.value([1, 0])),
-            strokeWidth=alt.condition("datum.faint", alt.value(5), alt.value(1.8)),
-            opacity=alt.condition("datum.faint", alt.value(0.35), alt.value(1.0)),
+            opacity=alt.condition("datum.faint", alt.value(0.4), alt.value(1.0)),
         )
     )
     layers: list[Any] = [chart]
