@@ -34,7 +34,7 @@ LESSONS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 CELL_TIMEOUT = 120  # seconds for any one cell
 # A drawing (SVG), an image, or a chart (altair's Vega-Lite spec, which JupyterLab and the site draw as SVG).
 PICTURES = ("image/svg+xml", "image/png", "application/vnd.vegalite.v5+json")
-PORTABLE_METADATA = {"kernelspec", "language_info"}
+PORTABLE_METADATA = {"kernelspec", "language_info", "microdiff"}  # ("microdiff": what the site check must know)
 
 
 def _execute(notebook: nbformat.NotebookNode, workdir: Path) -> float:

@@ -359,13 +359,19 @@ def notebooks(site: Path) -> list[str]:
     return sorted(str(p.relative_to(files)) for p in files.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
 
 
-def needs_what_the_browser_lacks(site: Path, path: str) -> bool:
-    cells = json.loads((site / "files" / path).read_text(encoding="utf-8"))["cells"]
-    return any(
-        f"import {NOT_IN_THE_BROWSER}" in "".join(c["source"]) or f"from {NOT_IN_THE_BROWSER}" in "".join(c["source"])
-        for c in cells
-        if c["cell_type"] == "code"
-    )
+def needs_what_the_browser_lacks(site: Path, path: str) -> str | None:
+    """Why this notebook cannot run in the browser, or ``None``: it imports matplotlib, or its metadata says why
+    (``"microdiff": {"not in the browser": "..."}``, a known limit the README states)."""
+    notebook = json.loads((site / "files" / path).read_text(encoding="utf-8"))
+    said = notebook.get("metadata", {}).get("microdiff", {}).get("not in the browser")
+    if said:
+        return str(said)
+    for cell in notebook["cells"]:
+        source = "".join(cell["source"])
+        imports = f"import {NOT_IN_THE_BROWSER}" in source or f"from {NOT_IN_THE_BROWSER}" in source
+        if cell["cell_type"] == "code" and imports:
+            return f"imports {NOT_IN_THE_BROWSER}, which has no WebAssembly wheel"
+    return None
 
 
 def in_a_network_namespace(argv: list[str]) -> None:
@@ -415,8 +421,9 @@ def main(argv: list[str] | None = None) -> int:
             for path in [] if args.pages else notebooks(args.site):
                 if args.only and not any(part in path for part in args.only):
                     continue
-                if needs_what_the_browser_lacks(args.site, path):
-                    print(f"SKIPPED {path}: imports {NOT_IN_THE_BROWSER}, which has no WebAssembly wheel", flush=True)
+                reason = needs_what_the_browser_lacks(args.site, path)
+                if reason:
+                    print(f"SKIPPED {path}: {reason}", flush=True)
                     skipped.append(path)
                     continue
                 page = Page(browser)
