@@ -34,7 +34,7 @@ from microdiff.engine.trace import Index
 from microdiff.engine.value import no_grad
 from microdiff.nn import GPT, Adam, LinearLR, Progress, optimize
 from microdiff.nn import language_model as lm
-from microdiff.nn.gpt import KVCache, sample
+from microdiff.nn.gpt import sample
 from microdiff.style import CLASS_COLOURS, DATA_COLOUR, LOSS_COLOUR
 
 STEPS = 1000
@@ -131,22 +131,10 @@ def run(args: argparse.Namespace) -> int:
     picked = max(samples, key=len) or "a"
     written = [
         plot_losses(losses, {"GPT": gpt_loss, "names MLP": mlp_loss, "bigram": bigram}, out / "gpt_loss.png"),
-        plot_attention(attention_over(model, tokens(picked, alphabet)[:-1]), picked, out / "gpt_attention.png"),
+        plot_attention(model.attention_map(tokens(picked, alphabet)[:-1])[0], picked, out / "gpt_attention.png"),
     ]
     print(f"wrote {', '.join(map(str, written))} ({time.perf_counter() - start:.0f} s in all)")
     return 0
-
-
-def attention_over(model: GPT, sequence: Sequence[int]) -> list[list[list[float]]]:
-    """Each head's attention weights in the first layer at every position of ``sequence``: ``[head][t][s]``."""
-    cache = KVCache(len(model.h))
-    rows: list[list[list[float]]] = [[] for _ in range(model.h[0].attn.n_head)]
-    with no_grad():
-        for position, token in enumerate(sequence[: model.block_size]):
-            model.step(token, position, cache)
-            for head, weights in enumerate(model.h[0].attn.weights):
-                rows[head].append(weights)
-    return rows
 
 
 def plot_losses(losses: Sequence[float], held_out: dict[str, float], path: Path) -> Path:

@@ -28,13 +28,12 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Sequence
-from typing import Any
 
 from microdiff.engine.trace import Index
 from microdiff.engine.value import Value, no_grad
 from microdiff.nn.checks import describe, number_in, positive_int
 from microdiff.nn.layers import Embedding, Linear
-from microdiff.nn.losses import cross_entropy, softmax
+from microdiff.nn.losses import cross_entropy, softmax, total
 from microdiff.nn.modules import Module, Seed, rng_from
 
 #: A token id: an int, or an :class:`~microdiff.engine.trace.Index` (read again at each replay of a traced step).
@@ -61,7 +60,7 @@ class RMSNorm(Module):
     def __call__(self, x: Sequence[Value]) -> list[Value]:
         if len(x) != self.size:
             raise ValueError(f"RMSNorm({self.size}) got a vector of {len(x)} numbers")
-        mean_square = _sum([xi * xi for xi in x]) * (1.0 / self.size)
+        mean_square = total([xi * xi for xi in x]) * (1.0 / self.size)
         scale = (mean_square + self.eps) ** -0.5
         out = [xi * scale for xi in x]
         return [o * w for o, w in zip(out, self.weight)] if self.weight else out
@@ -132,7 +131,7 @@ class CausalSelfAttention(Module):
             weights = softmax(scores)
             self._weights.append(weights)
             for j in range(low, high):  # the weighted mean of the values, dimension by dimension
-                joined.append(_sum([w * v[j] for w, v in zip(weights, values)]))
+                joined.append(total([w * v[j] for w, v in zip(weights, values)]))
         return self.wo.forward(joined)
 
     @property
@@ -256,9 +255,18 @@ class GPT(Module):
             raise ValueError(f"GPT.loss needs at least two tokens (one to read, one to predict), got {len(tokens)}")
         return cross_entropy(self(tokens[:n]), list(tokens[1 : n + 1]))
 
-    def attention(self) -> list[list[list[float]]]:
-        """Each layer's heads' attention weights at the last position computed (``[layer][head][s]``)."""
-        return [block.attn.weights for block in self.h]
+    def attention_map(self, tokens: Sequence[int]) -> list[list[list[list[float]]]]:
+        """Every head's attention weights at every position of ``tokens``, computed without a graph:
+        ``[layer][head][t]`` is the list of weights position t gives positions 0…t (they sum to 1)."""
+        cache = KVCache(len(self.h))
+        maps: list[list[list[list[float]]]] = [[[] for _ in range(block.attn.n_head)] for block in self.h]
+        with no_grad():
+            for position, token in enumerate(tokens[: self.block_size]):
+                self.step(token, position, cache)
+                for layer, block in zip(maps, self.h):
+                    for head, weights in zip(layer, block.attn.weights):
+                        head.append(weights)
+        return maps
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         return [
@@ -294,11 +302,4 @@ def sample(model: GPT, rng: random.Random, temperature: float = 1.0, boundary: i
 
 
 def _dot(a: Sequence[Value], b: Sequence[Value]) -> Value:
-    return _sum([x * y for x, y in zip(a, b)])
-
-
-def _sum(terms: Sequence[Any]) -> Any:
-    total = terms[0]
-    for term in terms[1:]:
-        total = total + term
-    return total
+    return total([x * y for x, y in zip(a, b)])

@@ -70,10 +70,10 @@ def _log1p_exp(s: Value) -> Value:
     u = s.exp()
     if u.data >= SERIES_BELOW:
         return (1 + u).log()
-    total = u * (1 / 6)  # Horner's rule: u·(1 − u·(1/2 − u·(1/3 − u·(1/4 − u·(1/5 − u/6)))))
+    series = u * (1 / 6)  # Horner's rule: u·(1 − u·(1/2 − u·(1/3 − u·(1/4 − u·(1/5 − u/6)))))
     for k in (5, 4, 3, 2, 1):
-        total = u * (1 / k - total)
-    return total
+        series = u * (1 / k - series)
+    return series
 
 
 @composite("softplus")
@@ -161,7 +161,7 @@ def logsumexp(logits: Sequence[Value]) -> Value:
     """
     m = detached(largest, *logits)  # a constant to the graph, recomputed by a traced program at every replay
     shift = -m
-    return _sum([(logit + shift).exp() for logit in logits]).log() + m
+    return total([(logit + shift).exp() for logit in logits]).log() + m
 
 
 def cross_entropy(
@@ -192,13 +192,13 @@ def cross_entropy(
             picked = [h * logit for h, logit in zip(hot, row)]
             if epsilon:
                 picked = [(1.0 - epsilon) * term for term in picked] + [(epsilon / len(row)) * logit for logit in row]
-            terms.append(logsumexp(row) - _sum(picked))
+            terms.append(logsumexp(row) - total(picked))
             continue
         q = _class_target(i, target, len(row))
         if epsilon:
             q = {k: (1.0 - epsilon) * q.get(k, 0.0) + epsilon / len(row) for k in range(len(row))}
         picked = [row[k] if weight == 1.0 else weight * row[k] for k, weight in q.items() if weight]
-        terms.append(logsumexp(row) - _sum(picked) if picked else logsumexp(row))
+        terms.append(logsumexp(row) - total(picked) if picked else logsumexp(row))
     return _mean(terms)
 
 
@@ -206,8 +206,8 @@ def softmax(logits: Sequence[Value]) -> list[Value]:
     """Probabilities from scores: eˡᵏ / Σ eˡ, with the largest logit subtracted first so no eˡ overflows."""
     shift = -detached(largest, *logits)
     exps = [(logit + shift).exp() for logit in logits]
-    total = _sum(exps).reciprocal()
-    return [e * total for e in exps]
+    inverse = total(exps).reciprocal()
+    return [e * inverse for e in exps]
 
 
 def largest(*numbers: float) -> float:
@@ -220,15 +220,16 @@ def _clamped_log(x: float) -> float:
     return max(math.log(x), LOG_FLOOR) if x > 0.0 else LOG_FLOOR
 
 
-def _sum(terms: Sequence[Value]) -> Value:
-    total = terms[0]
+def total(terms: Sequence[Value]) -> Value:
+    """The sum of the terms, added left to right from the first (``sum()`` would put a node 0 + … in front)."""
+    result = terms[0]
     for term in terms[1:]:
-        total = total + term
-    return total
+        result = result + term
+    return result
 
 
 def _mean(terms: Sequence[Value]) -> Value:
-    return _sum(terms) * (1.0 / len(terms))
+    return total(terms) * (1.0 / len(terms))
 
 
 def _class_target(i: int, target: object, classes: int) -> dict[int, float]:

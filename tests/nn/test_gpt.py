@@ -236,3 +236,13 @@ def test_a_traced_gpt_step_replays_graph_modes_loss_and_gradients_bit_for_bit():
         loss.backward()
         assert replayed == loss.data and grads == [p.grad for p in model.parameters()], name
         assert loss.data == pytest.approx(model.loss(tokens(name)).data, rel=1e-14)  # an int target: the same loss
+
+
+def test_the_attention_map_has_one_row_per_position_each_a_distribution_over_the_positions_so_far():
+    model = GPT(27, n_embd=8, n_head=2, n_layer=2, block_size=8, seed=1)
+    maps = model.attention_map(tokens("ada")[:-1])
+    assert len(maps) == 2 and all(len(layer) == 2 for layer in maps)
+    for layer in maps:
+        for head in layer:
+            assert [len(row) for row in head] == [1, 2, 3, 4] and head[0] == [1.0]
+            assert all(math.isclose(sum(row), 1.0) for row in head)
