@@ -21,7 +21,10 @@ from hypothesis import HealthCheck, settings
 settings.register_profile(
     "ci", derandomize=True, deadline=None, max_examples=150, suppress_health_check=[HealthCheck.too_slow]
 )
-settings.register_profile("dev", deadline=None, max_examples=100)
+# dev (the README's `make test`): the same examples every run too, so a learner's run is reproducible;
+# explore: new random examples each run, many more of them, to hunt for bugs (HYPOTHESIS_PROFILE=explore).
+settings.register_profile("dev", derandomize=True, deadline=None, max_examples=100)
+settings.register_profile("explore", deadline=None, max_examples=1000)
 # A few examples each, for runs that check something else (test_setup.py: which tests skip without dot).
 settings.register_profile("quick", deadline=None, max_examples=10)
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
